@@ -1,0 +1,121 @@
+# Test / infra entry points for the hardened_tls.resumption collection.
+# `make test` = unit + lint + sanity + molecule (fast first). CI runs it via .ci/run.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+.DELETE_ON_ERROR:
+
+ROOT        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON      ?= python3
+VENV        := $(ROOT)/.venv
+VENV_STAMP  := $(VENV)/.requirements.stamp
+BUILD       := $(ROOT)/.build
+COLL_LINK   := $(BUILD)/ansible_collections/hardened_tls/resumption
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/hardened_tls/resumption
+SANITY_PY   ?= 3.11
+SANITY_ARGS ?=
+
+# Everything below runs with the pinned toolchain of .venv first on PATH and
+# finds this collection through .build (a symlink to the repository root).
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
+export ANSIBLE_PIPELINING := True
+export ANSIBLE_FORCE_COLOR := False
+export ANSIBLE_NOCOLOR := True
+export PY_COLORS := 0
+export NO_COLOR := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Scenarios live in molecule/ at the collection root (not extensions/molecule).
+export MOLECULE_GLOB := molecule/*/molecule.yml
+
+MOLECULE_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: test venv build-link images unit lint sanity molecule clean
+
+test: unit lint sanity molecule
+
+# ---------------------------------------------------------------- venv
+venv: $(VENV_STAMP)
+
+# Rebuilt only when requirements.txt changes (or the venv is gone).
+$(VENV_STAMP): requirements.txt
+	@echo "==> creating $(VENV) from requirements.txt"
+	@if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
+		echo "==> installing python3-venv"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; \
+	fi
+	@if [ ! -x $(VENV)/bin/python ]; then $(PYTHON) -m venv $(VENV); fi
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -r requirements.txt
+	@touch $@
+
+# ---------------------------------------------------------------- .build link
+build-link: $(COLL_LINK)
+
+$(COLL_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn ../../.. $@
+	@echo "==> $@ -> $$(readlink -f $@)"
+
+# ---------------------------------------------------------------- images
+images:
+	scripts/ensure-docker.sh
+	scripts/build-images.sh
+
+# ---------------------------------------------------------------- unit
+unit: venv build-link
+	@echo "==> unit tests"
+	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -n1)" ]; then \
+		echo "WARNING: no unit tests under tests/unit yet; skipping pytest"; \
+	else \
+		PYTHONPATH=$(BUILD) python -m pytest -p no:cacheprovider tests/unit; \
+	fi
+
+# ---------------------------------------------------------------- lint
+lint: venv build-link
+	@echo "==> yamllint"
+	yamllint --strict .
+	@echo "==> ansible-lint (production profile)"
+	ansible-lint --profile production
+	@echo "==> antsibull-changelog lint"
+	antsibull-changelog lint
+
+# ---------------------------------------------------------------- sanity
+# ansible-test refuses symlinked collections: run it on a copy of the tracked
+# and untracked-but-not-ignored files. --venv makes ansible-test create one
+# virtualenv per sanity test (cached under ~/.ansible/test/venv, keyed by its own
+# pinned requirement files) so it never changes the pinned packages in .venv.
+sanity: venv
+	@echo "==> checking that no sanity ignore file has entries"
+	@for f in tests/sanity/ignore-*.txt; do \
+		if [ -s "$$f" ]; then echo "ERROR: $$f must be empty (fix the code instead)"; exit 1; fi; \
+	done
+	@echo "==> copying the collection to $(SANITY_ROOT)"
+	@rm -rf $(BUILD)/sanity
+	@mkdir -p $(SANITY_ROOT)
+	@git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do \
+		if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\0' "$$f"; fi; \
+	done | xargs -0 -r cp --parents -P -t $(SANITY_ROOT)
+	@echo "==> ansible-test sanity --python $(SANITY_PY)"
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --requirements --python $(SANITY_PY) --color no $(SANITY_ARGS)
+
+# ---------------------------------------------------------------- molecule
+molecule: venv build-link images
+	@if [ -z "$(MOLECULE_SCENARIOS)" ]; then echo "ERROR: no molecule scenarios found"; exit 1; fi
+	@for s in $(MOLECULE_SCENARIOS); do \
+		echo "==> molecule test -s $$s"; \
+		start=$$(date +%s); \
+		molecule test -s "$$s"; \
+		echo "==> molecule scenario $$s passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+# ---------------------------------------------------------------- clean
+# Keeps the docker images (hardened-tls/debian:*); remove them with
+# `docker rmi hardened-tls/debian:bookworm hardened-tls/debian:trixie`.
+clean:
+	-@for s in $(MOLECULE_SCENARIOS); do \
+		[ -x $(VENV)/bin/molecule ] && docker info >/dev/null 2>&1 && molecule destroy -s "$$s" >/dev/null 2>&1 || true; \
+	done
+	rm -rf $(BUILD) $(VENV) tests/output .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

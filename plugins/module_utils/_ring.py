@@ -1,0 +1,368 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A ring of ticket keys kept in a memory-only key store.
+
+A ring of size N holds one ``next`` key (decrypts only, so that every node has
+it before anyone encrypts with it), one ``current`` key (encrypts) and N-2
+``previous`` keys (decrypt only). A rotation drops the oldest previous key
+(overwritten, then removed), and moves every other key one step.
+
+On disk (tmpfs), a ring is a directory ``ring-<generation>-<random>`` holding
+``ring.json`` (metadata, no key bytes), ``keys.bin`` (canonical bytes) and the
+server's own files; the symlink ``active`` points at it. Replacing that
+symlink with rename() is the only commit point, so a rotation killed at any
+moment leaves the old ring or the new one, never a mix.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import binascii
+import errno
+import json
+import os
+import time
+
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys
+
+ACTIVE = 'active'
+META = 'ring.json'
+KEYS = 'keys.bin'
+LOCK = '.lock'
+DIR_PREFIX = 'ring-'
+MIN_SIZE = 2
+MAX_SIZE = 8
+FORMAT = 1
+
+
+def check_spec(server, key_size, size):
+    _keys.check_server(server)
+    _keys.check_key_size(key_size)
+    if not isinstance(size, int) or isinstance(size, bool) or size < MIN_SIZE or size > MAX_SIZE:
+        raise ResumptionError('size (keys in the ring) must be from %d to %d, got %r' % (MIN_SIZE, MAX_SIZE, size))
+    if server == 'apache' and key_size != 48:
+        raise ResumptionError('key_size must be 48 for server apache: SSLSessionTicketKeyFile takes one 48-byte key')
+    if server == 'haproxy' and size < 3:
+        raise ResumptionError('size must be at least 3 for server haproxy: it uses the last three keys of tls-ticket-keys')
+
+
+def roles(size):
+    """Role of each member, oldest first."""
+    prev = ['previous-%d' % i if i > 1 else 'previous' for i in range(size - 2, 0, -1)]
+    return prev + ['current', 'next']
+
+
+def server_file_names(server, size):
+    """File names a server configuration references, in configuration order."""
+    if server == 'nginx':
+        # nginx encrypts with the first ssl_session_ticket_key given.
+        rs = roles(size)
+        return ['current.key', 'next.key'] + ['%s.key' % r for r in reversed(rs[:-2])]
+    if server == 'apache':
+        return ['ticket.key']
+    return ['tls-ticket-keys']
+
+
+def server_paths(store, server, size):
+    return [os.path.join(store, ACTIVE, n) for n in server_file_names(server, size)]
+
+
+class Member(object):
+    __slots__ = ('generation', 'key', 'created')
+
+    def __init__(self, generation, key, created):
+        self.generation = generation
+        self.key = key
+        self.created = created
+
+
+class Ring(object):
+    def __init__(self, server, key_size, size, members, rotated_at, created_at):
+        self.server = server
+        self.key_size = key_size
+        self.size = size
+        self.members = members          # oldest first; [-2] is current, [-1] is next
+        self.rotated_at = rotated_at    # when the current key started to encrypt
+        self.created_at = created_at
+
+    @property
+    def current(self):
+        return self.members[-2]
+
+    @property
+    def generation(self):
+        return self.current.generation
+
+    def render(self):
+        """The server's files: a dict of file name to bytes."""
+        keys = [m.key for m in self.members]
+        if self.server == 'nginx':
+            by_role = dict(zip(roles(self.size), keys))
+            names = server_file_names('nginx', self.size)
+            return dict((n, _keys.nginx_bytes(by_role[n[:-len('.key')]])) for n in names)
+        if self.server == 'apache':
+            return {'ticket.key': _keys.apache_bytes(self.current.key)}
+        return {'tls-ticket-keys': _keys.haproxy_bytes(keys)}
+
+    def metadata(self):
+        return {
+            'format': FORMAT,
+            'server': self.server,
+            'key_size': self.key_size,
+            'size': self.size,
+            'generation': self.generation,
+            'rotated_at': self.rotated_at,
+            'created_at': self.created_at,
+            'members': [
+                {'role': r, 'generation': m.generation, 'name': m.key.name_hex, 'created': m.created}
+                for r, m in zip(roles(self.size), self.members)
+            ],
+        }
+
+    def summary(self, store):
+        """What modules return: names and times, never key bytes."""
+        meta = self.metadata()
+        return {
+            'store': store,
+            'server': self.server,
+            'key_size': self.key_size,
+            'size': self.size,
+            'generation': self.generation,
+            'rotated_at': self.rotated_at,
+            'created_at': self.created_at,
+            'current_key_name': self.current.key.name_hex,
+            'keys': meta['members'],
+            'files': server_paths(store, self.server, self.size),
+        }
+
+
+def random_keys(key_size):
+    def source(generation):
+        return _keys.TicketKey.generate(key_size)
+    return source
+
+
+def new_ring(server, key_size, size, now, keysource=None, generation=1):
+    """A ring whose current key has the given generation; every member a fresh key."""
+    check_spec(server, key_size, size)
+    keysource = keysource or random_keys(key_size)
+    gens = range(generation - (size - 2), generation + 2)
+    members = [Member(g, keysource(g), now) for g in gens]
+    return Ring(server, key_size, size, members, now, now)
+
+
+def rotate(ring, now, keysource=None, steps=1):
+    """A new ring advanced by steps generations (old members fall out)."""
+    keysource = keysource or random_keys(ring.key_size)
+    members = list(ring.members)
+    for dummy in range(steps):
+        g = members[-1].generation + 1
+        members = members[1:] + [Member(g, keysource(g), now)]
+    return Ring(ring.server, ring.key_size, ring.size, members, now, ring.created_at)
+
+
+def resize(ring, size, now, keysource=None):
+    """Grow (fresh older keys) or shrink (drop oldest) a ring, keeping its current and next keys."""
+    check_spec(ring.server, ring.key_size, size)
+    keysource = keysource or random_keys(ring.key_size)
+    members = list(ring.members)
+    while len(members) > size:
+        members.pop(0)
+    while len(members) < size:
+        g = members[0].generation - 1
+        members.insert(0, Member(g, keysource(g), now))
+    return Ring(ring.server, ring.key_size, size, members, ring.rotated_at, ring.created_at)
+
+
+def _read_nofollow(path):
+    fd = _fs.open_nofollow(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b''.join(chunks)
+    finally:
+        os.close(fd)
+
+
+def load(store):
+    """The ring the store holds, or None when it holds none.
+
+    Raises ResumptionError when the ring is damaged (the caller may rebuild it).
+    """
+    active = os.path.join(store, ACTIVE)
+    if not os.path.lexists(active):
+        return None
+    if not os.path.islink(active):
+        raise ResumptionError('%s is not a symbolic link to a ring directory' % active)
+    target = os.readlink(active)
+    if '/' in target or not target.startswith(DIR_PREFIX):
+        raise ResumptionError('%s points outside the store' % active)
+    directory = os.path.join(store, target)
+    try:
+        meta = json.loads(_read_nofollow(os.path.join(directory, META)).decode('utf-8'))
+        raw = _read_nofollow(os.path.join(directory, KEYS))
+    except (OSError, IOError, ValueError) as e:
+        raise ResumptionError('the ring in %s is damaged: %s' % (store, getattr(e, 'strerror', None) or e.__class__.__name__))
+    try:
+        if meta.get('format') != FORMAT:
+            raise ResumptionError('the ring in %s has an unknown format' % store)
+        key_size = meta['key_size']
+        size = meta['size']
+        check_spec(meta['server'], key_size, size)
+        if len(raw) != key_size * size or len(meta['members']) != size:
+            raise ResumptionError('the ring in %s is damaged: wrong number of keys' % store)
+        members = []
+        for i, m in enumerate(meta['members']):
+            key = _keys.TicketKey.from_canonical(raw[i * key_size:(i + 1) * key_size])
+            if key.name_hex != m['name']:
+                raise ResumptionError('the ring in %s is damaged: key names do not match' % store)
+            members.append(Member(int(m['generation']), key, m['created']))
+        return Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'])
+    except (KeyError, TypeError, ValueError):
+        raise ResumptionError('the ring in %s is damaged: bad metadata' % store)
+
+
+def files_match(store, ring):
+    """Whether the server files in the active directory hold exactly what the ring renders."""
+    for name, data in ring.render().items():
+        try:
+            if _read_nofollow(os.path.join(store, ACTIVE, name)) != data:
+                return False
+        except (OSError, IOError):
+            return False
+    return True
+
+
+def _random_suffix():
+    return binascii.hexlify(os.urandom(4)).decode('ascii')
+
+
+def commit(store, ring, uid=None, gid=None):
+    """Write the ring into a new directory and make it the active one, atomically.
+    Then destroy the directory it replaced (and any leftovers of killed runs)."""
+    _fs.require_memory_fs(store)
+    name = '%s%d-%s' % (DIR_PREFIX, ring.generation, _random_suffix())
+    directory = os.path.join(store, name)
+    os.mkdir(directory, 0o700)
+    try:
+        os.chmod(directory, 0o700)
+        if uid is not None or gid is not None:
+            os.chown(directory, -1 if uid is None else uid, -1 if gid is None else gid)
+        for fname, data in sorted(ring.render().items()):
+            _fs.secure_write(os.path.join(directory, fname), data, 0o600, uid, gid)
+        _fs.secure_write(os.path.join(directory, KEYS), b''.join(m.key.canonical() for m in ring.members), 0o600, uid, gid)
+        _fs.secure_write(os.path.join(directory, META), json.dumps(ring.metadata(), sort_keys=True).encode('utf-8'), 0o600, uid, gid)
+        link = os.path.join(store, '.%s.tmp-%s' % (ACTIVE, _random_suffix()))
+        os.symlink(name, link)
+        try:
+            os.rename(link, os.path.join(store, ACTIVE))
+        except BaseException:
+            os.unlink(link)
+            raise
+    except BaseException:
+        _fs.shred_tree(directory)
+        raise
+    cleanup(store)
+    return name
+
+
+def cleanup(store):
+    """Destroy ring directories that are not active and temporary links. Returns how many."""
+    active = os.path.join(store, ACTIVE)
+    keep = os.readlink(active) if os.path.islink(active) else None
+    removed = 0
+    for entry in os.listdir(store):
+        full = os.path.join(store, entry)
+        if entry.startswith(DIR_PREFIX) and entry != keep:
+            _fs.shred_tree(full)
+            removed += 1
+        elif entry.startswith('.%s.tmp-' % ACTIVE) or entry.startswith('.') and '.tmp-' in entry:
+            _fs.shred_tree(full)
+            removed += 1
+    return removed
+
+
+def destroy(store):
+    """Overwrite and remove every key of the store."""
+    if not os.path.isdir(store):
+        return 0
+    return _fs.shred_contents(store)
+
+
+class StoreLock(object):
+    """An exclusive lock on a store (a lock file inside it), shared by the modules and the timer."""
+
+    def __init__(self, store):
+        self.path = os.path.join(store, LOCK)
+        self.fd = None
+
+    def __enter__(self):
+        import fcntl
+        self.fd = _fs.open_nofollow(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *args):
+        os.close(self.fd)
+        self.fd = None
+
+
+def ensure(store, server, key_size, size, state='present', rotate_after=None, now=None,
+           check_mode=False, keysource=None, uid=None, gid=None):
+    """Bring the store's ring to the wanted state.
+
+    state: present (create a missing ring, repair damaged files, adapt size),
+    rotated (advance one generation; with rotate_after, only when the current
+    key has encrypted for at least that many seconds).
+
+    Returns (action, ring) where action is one of none, created, rebuilt,
+    repaired, resized, rotated, and ring is the ring after the action.
+    """
+    check_spec(server, key_size, size)
+    if state not in ('present', 'rotated'):
+        raise ResumptionError('state must be present or rotated, got %r' % (state,))
+    if rotate_after is not None and (not isinstance(rotate_after, int) or rotate_after <= 0):
+        raise ResumptionError('rotate_after must be a positive number of seconds, got %r' % (rotate_after,))
+    if not os.path.isdir(store):
+        raise ResumptionError('%s is not a directory: create the key store first (hardened_tls.resumption.tmpfs_keystore)' % store)
+    _fs.require_memory_fs(store)
+    now = int(time.time()) if now is None else now
+
+    try:
+        ring = load(store)
+        damaged = False
+    except ResumptionError:
+        ring = None
+        damaged = True
+
+    action = 'none'
+    if ring is None:
+        ring = new_ring(server, key_size, size, now, keysource)
+        action = 'rebuilt' if damaged else 'created'
+    elif ring.server != server or ring.key_size != key_size:
+        ring = new_ring(server, key_size, size, now, keysource, generation=ring.generation + 1)
+        action = 'rebuilt'
+    else:
+        if ring.size != size:
+            ring = resize(ring, size, now, keysource)
+            action = 'resized'
+        if state == 'rotated' and (rotate_after is None or now - ring.rotated_at >= rotate_after):
+            ring = rotate(ring, now, keysource)
+            action = 'rotated'
+        elif action == 'none' and not files_match(store, ring):
+            action = 'repaired'
+
+    if action != 'none' and not check_mode:
+        commit(store, ring, uid, gid)
+    elif not check_mode:
+        cleanup(store)
+    return action, ring

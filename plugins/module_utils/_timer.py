@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Files of a rotation timer: the runtime copy of the module_utils, the ring's
+configuration, a rotate service and timer, and a boot service."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import importlib
+import json
+import os
+
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
+
+PACKAGE = 'ansible_collections.hardened_tls.resumption.plugins.module_utils'
+# Everything the command on the host imports (keep in step with _rotate_cli's imports).
+RUNTIME_MODULES = ('_errors', '_keys', '_fs', '_systemd', '_ring', '_reload', '_rotate_cli')
+LIB_DIR = '/usr/local/lib/hardened-tls-resumption'
+CONF_DIR = '/etc/hardened-tls-resumption/rings'
+LAUNCHER = 'hardened-tls-ring'
+MIN_PERIOD = 10
+MAX_PERIOD = 7 * 24 * 3600
+
+
+def check_period(period):
+    if not isinstance(period, int) or isinstance(period, bool) or period < MIN_PERIOD or period > MAX_PERIOD:
+        raise ResumptionError('period must be from %d seconds to 7 days (%d s): RFC 8446 caps ticket lifetime at 7 days; got %r'
+                              % (MIN_PERIOD, MAX_PERIOD, period))
+    return period
+
+
+def runtime_sources():
+    """{relative path: bytes} of the Python package the units run, taken from the
+    very module_utils this code was loaded with (one source of truth)."""
+    files = {}
+    parts = PACKAGE.split('.')
+    for i in range(1, len(parts) + 1):
+        files[os.path.join(*(parts[:i] + ['__init__.py']))] = b''
+    for name in RUNTIME_MODULES:
+        full = '%s.%s' % (PACKAGE, name)
+        module = importlib.import_module(full)
+        source = module.__loader__.get_source(full)
+        if source is None:
+            raise ResumptionError('cannot read the source of %s' % full)
+        files[os.path.join(*(parts + ['%s.py' % name]))] = source.encode('utf-8')
+    files[LAUNCHER] = (
+        '#!/usr/bin/python3 -I\n'
+        '# Managed by hardened_tls.resumption: the rotation command of its systemd units.\n'
+        'import sys\n'
+        'sys.dont_write_bytecode = True\n'
+        'sys.path.insert(0, %r)\n'
+        'from %s._rotate_cli import main\n'
+        'sys.exit(main())\n' % (LIB_DIR, PACKAGE)).encode('utf-8')
+    return files
+
+
+def unit_names(name):
+    return {
+        'rotate_service': 'hardened-tls-rotate-%s.service' % name,
+        'timer': 'hardened-tls-rotate-%s.timer' % name,
+        'boot_service': 'hardened-tls-ring-%s.service' % name,
+    }
+
+
+def ring_config(p):
+    """The ring's configuration file (no secrets)."""
+    cfg = {
+        'name': p['name'],
+        'store': p['store'],
+        'server': p['server'],
+        'key_size': p['key_size'],
+        'size': p['size'],
+        'period': p['period'],
+        'reload': p['reload'],
+        'service': p['service'],
+        'command': p.get('reload_command') or [],
+        'haproxy_socket': p.get('haproxy_socket'),
+        'haproxy_ref': _ring.server_paths(p['store'], 'haproxy', p['size'])[0] if p['server'] == 'haproxy' else None,
+    }
+    if p.get('config_test'):
+        cfg['config_test'] = p['config_test']
+    return (json.dumps(cfg, indent=2, sort_keys=True) + '\n').encode('utf-8')
+
+
+def units(p):
+    names = unit_names(p['name'])
+    conf = os.path.join(CONF_DIR, '%s.json' % p['name'])
+    cmd = '%s --config %s' % (os.path.join(LIB_DIR, LAUNCHER), conf)
+    mount = _systemd.mount_unit_name(p['store'])
+    service = p['service'] + '.service' if p['service'] and '.' not in p['service'] else p['service']
+    common = [('UMask', '0077'), ('NoNewPrivileges', 'yes')]
+    boot_unit = [('Description', 'Create the TLS ticket key ring %s when its store is empty' % p['name']),
+                 ('RequiresMountsFor', p['store']), ('After', mount), ('DefaultDependencies', 'no'),
+                 ('After', 'local-fs.target'), ('Before', 'shutdown.target')]
+    install = [('WantedBy', 'multi-user.target')]
+    if service:
+        boot_unit.append(('Before', service))
+        install.append(('WantedBy', service))
+    return {
+        names['boot_service']: _systemd.render_unit([
+            ('Unit', boot_unit),
+            ('Service', [('Type', 'oneshot'), ('RemainAfterExit', 'yes'), ('ExecStart', '%s ensure' % cmd)] + common),
+            ('Install', install),
+        ]),
+        names['rotate_service']: _systemd.render_unit([
+            ('Unit', [('Description', 'Rotate the TLS ticket key ring %s' % p['name']),
+                      ('RequiresMountsFor', p['store']), ('After', names['boot_service'])]),
+            ('Service', [('Type', 'oneshot'), ('ExecStart', '%s rotate' % cmd)] + common),
+        ]),
+        names['timer']: _systemd.render_unit([
+            ('Unit', [('Description', 'Rotate the TLS ticket key ring %s every %d s' % (p['name'], p['period']))]),
+            ('Timer', [('OnActiveSec', '%ds' % p['period']), ('OnUnitActiveSec', '%ds' % p['period']),
+                       ('AccuracySec', '1s'), ('Unit', names['rotate_service'])]),
+            ('Install', [('WantedBy', 'timers.target')]),
+        ]),
+    }
+
+
+def check_params(p):
+    _systemd.check_name(p['name'])
+    _ring.check_spec(p['server'], p['key_size'], p['size'])
+    check_period(p['period'])
+    if p['reload'] not in _reload.METHODS:
+        raise ResumptionError('reload must be one of %s, got %r' % (', '.join(_reload.METHODS), p['reload']))
+    if p['reload'] == 'command' and not p.get('reload_command'):
+        raise ResumptionError('reload=command needs reload_command (an argument list)')
+    if not os.path.isabs(p['store']):
+        raise ResumptionError('store must be an absolute path, got %r' % (p['store'],))

@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: rotation_timer
+short_description: systemd units that rotate a ticket key ring on schedule and recreate it at boot
+version_added: 0.1.0
+description:
+  - Installs a systemd timer that advances a ring made by M(hardened_tls.resumption.ticket_key_ring) every O(period)
+    seconds, then makes the server pick the keys up; a configuration test runs before any reload, and a server that is
+    not running is not started.
+  - "Pick-up per O(reload): V(nginx) C(nginx -t) then reload; V(apache) C(apachectl -t) then graceful restart (reload);
+    V(haproxy) the new key is pushed with C(set ssl tls-key) over the admin stats socket O(haproxy_socket), no reload,
+    falling back to C(haproxy -c) and a reload when the socket cannot be used; V(command) runs O(reload_command)."
+  - Installs a boot unit ordered before the server's unit that creates the ring when the store is empty (after a
+    reboot), so that the server starts with keys and without manual steps.
+  - The command the units run is the collection's own module_utils, copied to C(/usr/local/lib/hardened-tls-resumption)
+    from the very code this module runs: one source of truth for key layouts and the ring.
+author:
+  - hardened_tls.resumption contributors
+extends_documentation_fragment:
+  - hardened_tls.resumption._attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  name:
+    description: Name of the ring; the units are C(hardened-tls-rotate-NAME.timer) and C(hardened-tls-ring-NAME.service).
+    type: str
+    required: true
+  store:
+    description: The key store of the ring.
+    type: path
+    required: true
+  server:
+    description: The ring's layout (as in M(hardened_tls.resumption.ticket_key_ring)).
+    type: str
+    choices: [nginx, apache, haproxy]
+    required: true
+  key_size:
+    description: Bytes per key. Defaults to V(80), or V(48) for O(server=apache).
+    type: int
+    choices: [48, 80]
+  size:
+    description: Keys in the ring.
+    type: int
+    default: 3
+  period:
+    description: Seconds between rotations, from 10 s to 7 days. Each key encrypts for one period.
+    type: int
+    default: 43200
+  reload:
+    description: How the server picks up a new ring. Defaults to O(server).
+    type: str
+    choices: [nginx, apache, haproxy, command, none]
+  reload_command:
+    description: Argument list run after a rotation when O(reload=command).
+    type: list
+    elements: str
+  config_test:
+    description: Argument list of the configuration test run before a reload (defaults per server, like C(nginx -t -q)).
+    type: list
+    elements: str
+  service:
+    description: The server's systemd unit (default V(nginx), V(apache2) or V(haproxy)). The boot unit runs before it.
+    type: str
+  haproxy_socket:
+    description: Admin-level HAProxy stats socket for runtime key updates (O(reload=haproxy)).
+    type: path
+  state:
+    description: V(present) installs and starts the timer, V(absent) stops and removes the units.
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: hardened_tls.resumption.ticket_key_ring
+'''
+
+EXAMPLES = r'''
+- name: Rotate nginx's ring every 12 hours
+  hardened_tls.resumption.rotation_timer:
+    name: nginx
+    store: /run/tls-keys/nginx
+    server: nginx
+    period: 43200
+
+- name: Rotate HAProxy's ring without reloads, through the runtime API
+  hardened_tls.resumption.rotation_timer:
+    name: haproxy
+    store: /run/tls-keys/haproxy
+    server: haproxy
+    haproxy_socket: /run/haproxy/admin.sock
+'''
+
+RETURN = r'''
+units:
+  description: The units installed.
+  returned: always
+  type: dict
+  sample: {timer: hardened-tls-rotate-nginx.timer, rotate_service: hardened-tls-rotate-nginx.service,
+           boot_service: hardened-tls-ring-nginx.service}
+config:
+  description: The ring's configuration file read by the units (no secrets in it).
+  returned: always
+  type: str
+  sample: /etc/hardened-tls-resumption/rings/nginx.json
+period:
+  description: Seconds between rotations.
+  returned: always
+  type: int
+  sample: 43200
+changes:
+  description: What changed (or would, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [runtime, config, units, timer started]
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _timer
+# Imported so that they travel with the module and can be copied to the host.
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring  # noqa: F401 pylint: disable=unused-import
+
+
+def present(p, systemctl, check_mode):
+    changes = []
+    for rel, data in sorted(_timer.runtime_sources().items()):
+        path = os.path.join(_timer.LIB_DIR, rel)
+        if not check_mode and not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o755)
+        mode = 0o755 if rel == _timer.LAUNCHER else 0o644
+        if _fs.write_if_changed(path, data, mode=mode, check_mode=check_mode) and 'runtime' not in changes:
+            changes.append('runtime')
+    conf = os.path.join(_timer.CONF_DIR, '%s.json' % p['name'])
+    if not check_mode and not os.path.isdir(_timer.CONF_DIR):
+        os.makedirs(_timer.CONF_DIR, 0o755)
+    if _fs.write_if_changed(conf, _timer.ring_config(p), mode=0o644, check_mode=check_mode):
+        changes.append('config')
+    units_changed = False
+    for unit, data in sorted(_timer.units(p).items()):
+        if _fs.write_if_changed(os.path.join(_systemd.UNIT_DIR, unit), data, mode=0o644, check_mode=check_mode):
+            units_changed = True
+    names = _timer.unit_names(p['name'])
+    if units_changed:
+        changes.append('units')
+        if not check_mode:
+            systemctl.daemon_reload()
+    for unit in (names['boot_service'], names['timer']):
+        if units_changed or not systemctl.is_enabled(unit):
+            if not systemctl.is_enabled(unit):
+                changes.append('%s enabled' % unit)
+            if not check_mode:
+                systemctl('reenable', unit)
+    if not systemctl.is_active(names['boot_service']):
+        changes.append('%s started' % names['boot_service'])
+        if not check_mode:
+            systemctl('start', names['boot_service'])
+    if not systemctl.is_active(names['timer']):
+        changes.append('%s started' % names['timer'])
+        if not check_mode:
+            systemctl('start', names['timer'])
+    elif units_changed:
+        changes.append('%s restarted' % names['timer'])
+        if not check_mode:
+            systemctl('restart', names['timer'])
+    return changes
+
+
+def absent(p, systemctl, check_mode):
+    changes = []
+    names = _timer.unit_names(p['name'])
+    for unit in (names['timer'], names['rotate_service'], names['boot_service']):
+        path = os.path.join(_systemd.UNIT_DIR, unit)
+        if os.path.exists(path):
+            changes.append('%s removed' % unit)
+            if not check_mode:
+                systemctl('disable', '--now', unit, check=False)
+                os.unlink(path)
+    conf = os.path.join(_timer.CONF_DIR, '%s.json' % p['name'])
+    if os.path.exists(conf):
+        changes.append('config removed')
+        if not check_mode:
+            os.unlink(conf)
+    if changes and not check_mode:
+        systemctl.daemon_reload()
+    return changes
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            store=dict(type='path', required=True),
+            server=dict(type='str', choices=['nginx', 'apache', 'haproxy'], required=True),
+            key_size=dict(type='int', choices=[48, 80]),
+            size=dict(type='int', default=3),
+            period=dict(type='int', default=43200),
+            reload=dict(type='str', choices=list(_reload.METHODS)),
+            reload_command=dict(type='list', elements='str'),
+            config_test=dict(type='list', elements='str'),
+            service=dict(type='str'),
+            haproxy_socket=dict(type='path'),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+        ),
+        supports_check_mode=True,
+    )
+    p = dict(module.params)
+    p['key_size'] = p['key_size'] or (48 if p['server'] == 'apache' else 80)
+    p['reload'] = p['reload'] or p['server']
+    p['service'] = p['service'] or _reload.DEFAULT_SERVICE[p['server']]
+    names = _timer.unit_names(p['name'])
+    try:
+        _timer.check_params(p)
+        if not _systemd.is_systemd_booted():
+            raise ResumptionError('rotation_timer needs systemd as the init system')
+        systemctl = _systemd.Systemctl(module.run_command)
+        if p['state'] == 'present':
+            changes = present(p, systemctl, module.check_mode)
+        else:
+            changes = absent(p, systemctl, module.check_mode)
+    except (ResumptionError, OSError) as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=bool(changes), changes=changes, units=names, period=p['period'],
+                     config=os.path.join(_timer.CONF_DIR, '%s.json' % p['name']))
+
+
+if __name__ == '__main__':
+    main()
