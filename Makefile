@@ -91,12 +91,30 @@ sanity: venv
 	@for f in tests/sanity/ignore-*.txt; do \
 		if [ -s "$$f" ]; then echo "ERROR: $$f must be empty (fix the code instead)"; exit 1; fi; \
 	done
+	@# ansible-test's shellcheck test silently skips without the program.
+	@if ! command -v shellcheck >/dev/null 2>&1; then \
+		echo "==> installing shellcheck"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; \
+	fi
 	@echo "==> copying the collection to $(SANITY_ROOT)"
 	@rm -rf $(BUILD)/sanity
 	@mkdir -p $(SANITY_ROOT)
 	@git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do \
 		if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\0' "$$f"; fi; \
 	done | xargs -0 -r cp --parents -P -t $(SANITY_ROOT)
+	@# The copy sits inside this repository's ignored .build/: ansible-test would
+	@# ask the outer git for the file list and find nothing. Give the copy its own
+	@# git repository so it sees exactly the copied files.
+	@cd $(SANITY_ROOT) && git init -q && git add -A
+	@# ansible-test bootstraps pip into each of its virtualenvs with a get-pip.py
+	@# it downloads from a host we cannot reach: seed its cache with our offline
+	@# stand-in (ensurepip + the pinned pip from the package index).
+	@pipver=$$(python -c 'import re, ansible_test._internal.python_requirements as r, inspect; print(re.search(r"pip=.([0-9.]+)", inspect.getsource(r.get_venv_packages)).group(1))'); \
+	cache=$$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py; \
+	if ! cmp -s scripts/ansible_test_get_pip.py "$$cache"; then \
+		mkdir -p "$$(dirname "$$cache")"; cp scripts/ansible_test_get_pip.py "$$cache"; \
+		echo "==> seeded $$cache (pip $$pipver)"; \
+	fi
 	@echo "==> ansible-test sanity --python $(SANITY_PY)"
 	cd $(SANITY_ROOT) && ansible-test sanity --venv --requirements --python $(SANITY_PY) --color no $(SANITY_ARGS)
 

@@ -56,6 +56,8 @@ build() {
     # path-exclude keeps docs, man pages and translations out (small images).
     # The customize hooks mask units that do not belong in a container and
     # leave an empty machine-id so systemd creates one on first boot.
+    # The hooks are run by mmdebstrap, which passes the chroot path as $1:
+    # shellcheck disable=SC2016
     mmdebstrap --variant=minbase --mode=root --format=tar \
         --include="$PACKAGES" \
         --skip=cleanup/apt/lists \

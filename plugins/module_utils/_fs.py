@@ -21,6 +21,14 @@ MOUNTINFO = '/proc/self/mountinfo'
 _OCTAL = re.compile(r'\\([0-7]{3})')
 
 
+def normpath(path):
+    """os.path.normpath, but '//x' becomes '/x' (POSIX keeps two leading slashes)."""
+    path = os.path.normpath(path)
+    if path.startswith('//'):
+        path = '/' + path.lstrip('/')
+    return path
+
+
 def _unescape(field):
     return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
 
@@ -62,7 +70,7 @@ def read_mountinfo(path=MOUNTINFO):
 
 def mount_of(path, mounts):
     """The mount that holds path (longest mount point prefix; the last of stacked mounts)."""
-    path = os.path.normpath(path)
+    path = normpath(path)
     best = None
     for m in mounts:
         mp = m['mount_point']
@@ -74,7 +82,7 @@ def mount_of(path, mounts):
 
 def mount_at(path, mounts):
     """The mount whose mount point is exactly path (the topmost one), or None."""
-    path = os.path.normpath(path)
+    path = normpath(path)
     found = None
     for m in mounts:
         if m['mount_point'] == path:
@@ -95,7 +103,7 @@ def swappable(mount):
 
 def check_no_symlink(path):
     """Refuse a path any component of which is a symbolic link."""
-    path = os.path.normpath(path)
+    path = normpath(path)
     if not os.path.isabs(path):
         raise ResumptionError('%s: a key store path must be absolute' % path)
     current = '/'
@@ -135,7 +143,7 @@ def tmpfs_options(size=None, mode=0o700, uid=None, gid=None, noswap=True, fstype
     return opts
 
 
-SIZE_RE = re.compile(r'^[1-9][0-9]*[kKmMgG]?$')
+SIZE_RE = re.compile(r'^[1-9][0-9]*[kKmMgG]?\Z')
 
 
 def check_size(size):

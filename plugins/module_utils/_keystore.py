@@ -31,7 +31,7 @@ def check_store_path(path, mounts):
     """Refuse what must never become a key store. Returns the existing memory mount or None."""
     if not isinstance(path, str) or not os.path.isabs(path):
         raise ResumptionError('path must be an absolute path, got %r' % (path,))
-    norm = os.path.normpath(path)
+    norm = _fs.normpath(path)
     if norm in ('/', '/run', '/dev', '/dev/shm', '/tmp', '/proc', '/sys', '/etc', '/usr', '/var', '/home', '/root', '/boot'):
         raise ResumptionError('path %s is a system directory: give a directory of its own, like /run/tls-keys' % norm)
     _fs.check_no_symlink(norm)
@@ -111,7 +111,7 @@ class KeyStore(object):
         if noswap not in NOSWAP_CHOICES:
             raise ResumptionError('noswap must be one of %s, got %r' % (', '.join(NOSWAP_CHOICES), noswap))
         self.run = run
-        self.path = os.path.normpath(path) if isinstance(path, str) else path
+        self.path = _fs.normpath(path) if isinstance(path, str) else path
         self.fstype = fstype
         self.size = _fs.check_size(size) if fstype == 'tmpfs' else None
         self.uid = uid

@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import errno
 import os
 import re
 import shutil
@@ -208,7 +209,7 @@ def write_session_file(path, data, mountinfo_text=None):
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except OSError as e:
-            if e.errno == 17:  # EEXIST
+            if e.errno == errno.EEXIST:
                 continue
             raise ProbeError('session_out: cannot create a file in %s: %s' % (parent, e))
         tmp = candidate

@@ -136,7 +136,7 @@ class Ring(object):
             'rotated_at': self.rotated_at,
             'created_at': self.created_at,
             'current_key_name': self.current.key.name_hex,
-            'keys': meta['members'],
+            'members': meta['members'],
             'files': server_paths(store, self.server, self.size),
         }
 

@@ -19,7 +19,7 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors im
 
 UNIT_DIR = '/etc/systemd/system'
 _SAFE = re.compile(r'[A-Za-z0-9:_.]')
-NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
+NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z')
 
 
 def escape_path(path):

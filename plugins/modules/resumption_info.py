@@ -304,10 +304,11 @@ versions:
       type: int
       sample: 0
     early_data:
-      description: TLS 1.3 only, check V(early_data). What C(openssl s_client) said about the early data it tried.
+      description:
+        - TLS 1.3 only, check V(early_data). What C(openssl s_client) said about the early data it tried, one of
+          V(accepted), V(rejected) or V(not_sent) (the ticket allowed none).
       returned: when offered
       type: str
-      choices: [accepted, rejected, not_sent]
       sample: not_sent
     early_data_accepted:
       description: TLS 1.3 only, check V(early_data). V(true) only when the server accepted the early data.

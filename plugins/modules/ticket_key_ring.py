@@ -131,8 +131,8 @@ current_key_name:
   returned: when O(state) is not V(absent)
   type: str
   sample: 3f2a9c0d6e1b4a5f8c7d2e1f0a9b8c7d
-keys:
-  description: The ring's members, oldest first, with their role, generation, name and creation time (epoch seconds).
+members:
+  description: The ring's keys, oldest first, with their role, generation, name and creation time (epoch seconds).
   returned: when O(state) is not V(absent)
   type: list
   elements: dict

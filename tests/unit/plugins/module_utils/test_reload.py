@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import os
+import shutil
+import socket
+import tempfile
+import threading
+
+import pytest
+
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+
+NOW = 1700000000
+REF = '/run/tls-keys/haproxy/active/tls-ticket-keys'
+
+
+def names(keys):
+    return [k.name for k in keys]
+
+
+# ---------------------------------------------------------------- new_keys
+
+def test_new_keys_first_ring():
+    ring = _ring.new_ring('haproxy', 48, 3, NOW)
+    assert names(_reload.new_keys(None, ring)) == names(m.key for m in ring.members)
+
+
+@pytest.mark.parametrize('steps', [1, 2, 3])
+def test_new_keys_after_rotation(steps):
+    ring = _ring.new_ring('haproxy', 48, 4, NOW)
+    after = _ring.rotate(ring, NOW + 1, steps=steps)
+    assert names(_reload.new_keys(ring, after)) == names(m.key for m in after.members[-steps:])
+
+
+def test_new_keys_unchanged_and_rebuilt():
+    ring = _ring.new_ring('haproxy', 48, 3, NOW)
+    assert _reload.new_keys(ring, ring) == []
+    other = _ring.new_ring('haproxy', 48, 3, NOW)
+    assert names(_reload.new_keys(ring, other)) == names(m.key for m in other.members)
+
+
+def test_new_keys_after_grow():
+    ring = _ring.new_ring('haproxy', 48, 3, NOW)
+    grown = _ring.resize(ring, 5, NOW)
+    assert names(_reload.new_keys(ring, grown)) == names(m.key for m in grown.members[:2])
+
+
+# ---------------------------------------------------------------- pick_up, not HAProxy
+
+@pytest.fixture
+def rings():
+    before = _ring.new_ring('nginx', 48, 3, NOW)
+    return before, _ring.rotate(before, NOW + 1)
+
+
+def test_pick_up_none(fake_runner, rings):
+    run = fake_runner()
+    assert _reload.pick_up(run, {'reload': 'none'}, *rings) == 'none'
+    assert _reload.pick_up(run, {}, *rings) == 'none'
+    assert run.calls == []
+
+
+def test_pick_up_command(fake_runner, rings):
+    run = fake_runner()
+    assert _reload.pick_up(run, {'reload': 'command', 'command': ['/usr/local/bin/push-keys', '--all']}, *rings) == 'command'
+    assert run.calls == [['/usr/local/bin/push-keys', '--all']]
+
+
+def test_pick_up_command_fails(fake_runner, rings):
+    run = fake_runner({('/bin/false',): (7, 'out', 'it broke\n')})
+    with pytest.raises(ResumptionError, match=r'reload command failed \(rc=7\): it broke$'):
+        _reload.pick_up(run, {'reload': 'command', 'command': ['/bin/false']}, *rings)
+
+
+def test_pick_up_unknown_method(fake_runner, rings):
+    run = fake_runner()
+    with pytest.raises(ResumptionError, match='reload must be one of nginx, apache, haproxy, command, none'):
+        _reload.pick_up(run, {'reload': 'restart'}, *rings)
+    assert run.calls == []
+
+
+@pytest.mark.parametrize('method, service', [('nginx', 'nginx'), ('apache', 'apache2'), ('haproxy', 'haproxy'),
+                                             ('nginx', 'nginx-fe1')])
+def test_pick_up_skips_stopped_service(fake_runner, rings, method, service):
+    run = fake_runner({('systemctl', 'is-active'): (3, 'inactive', '')})
+    cfg = {'reload': method, 'haproxy_socket': '/nonexistent', 'haproxy_ref': REF}
+    if service != _reload.DEFAULT_SERVICE[method]:
+        cfg['service'] = service
+    assert _reload.pick_up(run, cfg, *rings) == 'skipped: %s is not running' % service
+    assert run.calls == [['systemctl', 'is-active', '--quiet', service]]
+
+
+@pytest.mark.parametrize('method, test, service', [
+    ('nginx', ['nginx', '-t', '-q'], 'nginx'),
+    ('apache', ['apachectl', '-t'], 'apache2'),
+])
+def test_pick_up_config_test_then_reload(fake_runner, rings, method, test, service):
+    run = fake_runner()
+    assert _reload.pick_up(run, {'reload': method}, *rings) == 'reload'
+    assert run.calls == [['systemctl', 'is-active', '--quiet', service], test, ['systemctl', 'reload', service]]
+
+
+def test_pick_up_custom_service_and_test(fake_runner, rings):
+    run = fake_runner()
+    cfg = {'reload': 'nginx', 'service': 'nginx-edge', 'config_test': ['nginx', '-t', '-c', '/etc/nginx-edge/nginx.conf']}
+    assert _reload.pick_up(run, cfg, *rings) == 'reload'
+    assert run.calls == [['systemctl', 'is-active', '--quiet', 'nginx-edge'],
+                         ['nginx', '-t', '-c', '/etc/nginx-edge/nginx.conf'], ['systemctl', 'reload', 'nginx-edge']]
+
+
+@pytest.mark.parametrize('method, test', [('nginx', 'nginx'), ('apache', 'apachectl'), ('haproxy', 'haproxy')])
+def test_pick_up_config_test_failure_never_reloads(fake_runner, rings, method, test):
+    run = fake_runner({(test,): (1, '', 'emerg: unexpected "}"\n')})
+    with pytest.raises(ResumptionError) as e:
+        _reload.pick_up(run, {'reload': method}, *rings)
+    assert 'failed, no reload: emerg: unexpected "}"' in str(e.value)
+    assert not [c for c in run.calls if c[:2] == ['systemctl', 'reload']]
+    assert not [c for c in run.calls if c[:2] == ['systemctl', 'start']]
+
+
+def test_pick_up_reload_failure(fake_runner, rings):
+    run = fake_runner({('systemctl', 'reload'): (1, '', 'Job for nginx.service failed.\n')})
+    with pytest.raises(ResumptionError, match='systemctl reload nginx failed: Job for nginx.service failed.'):
+        _reload.pick_up(run, {'reload': 'nginx'}, *rings)
+
+
+# ---------------------------------------------------------------- HAProxy runtime API
+
+class StatsSocket(object):
+    """A tiny HAProxy stats socket: one command per connection, like `socat` use of it."""
+
+    def __init__(self, path, answer='TLS ticket key updated!\n'):
+        self.path = path
+        self.answer = answer
+        self.commands = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, dummy = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                conn.settimeout(5)
+                data = b''
+                while not data.endswith(b'\n'):
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.commands.append(data.decode('ascii'))
+                conn.sendall(self.answer.encode('ascii') + b'\n')
+            finally:
+                conn.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def sock_dir(tmp_path):
+    """tmp_path, or a shorter directory when tmp_path is too long for an AF_UNIX address."""
+    if len(str(tmp_path)) < 80:
+        yield str(tmp_path)
+        return
+    d = tempfile.mkdtemp(prefix='htls-')
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def stats_socket(sock_dir):
+    servers = []
+
+    def start(answer='TLS ticket key updated!\n'):
+        s = StatsSocket(os.path.join(sock_dir, 'admin.sock'), answer)
+        servers.append(s)
+        return s
+    yield start
+    for s in servers:
+        s.close()
+
+
+def _haproxy_rings(kind):
+    before = _ring.new_ring('haproxy', 48, 3, NOW)
+    if kind == 'rotate':
+        return before, _ring.rotate(before, NOW + 1)
+    if kind == 'rotate-2':
+        return before, _ring.rotate(before, NOW + 1, steps=2)
+    if kind == 'first':
+        return None, before
+    return before, _ring.new_ring('haproxy', 48, 3, NOW)    # rebuilt
+
+
+@pytest.mark.parametrize('kind, count', [('rotate', 1), ('rotate-2', 2), ('first', 3), ('rebuilt', 3)])
+def test_pick_up_haproxy_runtime_api(fake_runner, stats_socket, kind, count):
+    server = stats_socket()
+    before, after = _haproxy_rings(kind)
+    run = fake_runner()
+    cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
+    assert _reload.pick_up(run, cfg, before, after) == 'runtime-api'
+    expected = ['set ssl tls-key %s %s\n' % (REF, base64.b64encode(m.key.canonical()).decode('ascii'))
+                for m in after.members[-count:]]
+    assert server.commands == expected
+    # no reload, no config test: only the is-active query
+    assert run.calls == [['systemctl', 'is-active', '--quiet', 'haproxy']]
+
+
+def test_haproxy_push_order_makes_current_penultimate(stats_socket):
+    """After pushing the new keys into a 3-key HAProxy ring, the penultimate key is the ring's current."""
+    server = stats_socket()
+    before = _ring.new_ring('haproxy', 48, 3, NOW)
+    after = _ring.rotate(before, NOW + 1)
+    haproxy_ring = [m.key.canonical() for m in before.members]
+    _reload.haproxy_push(server.path, REF, _reload.new_keys(before, after))
+    for cmd in server.commands:
+        haproxy_ring = (haproxy_ring + [base64.b64decode(cmd.split()[-1])])[-3:]
+    assert haproxy_ring[-2] == after.current.key.canonical()
+    assert haproxy_ring == [m.key.canonical() for m in after.members]
+
+
+def test_pick_up_haproxy_refused_falls_back(fake_runner, stats_socket):
+    server = stats_socket(answer="Unknown command: 'set ssl tls-key'\nmore")
+    before, after = _haproxy_rings('rotate')
+    run = fake_runner()
+    cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
+    how = _reload.pick_up(run, cfg, before, after)
+    assert how.startswith('reload (runtime API unavailable: HAProxy refused the new ticket key for %s' % REF)
+    assert "Unknown command: 'set ssl tls-key'" in how
+    assert 'more' not in how
+    assert after.members[-1].key.name_hex not in how
+    assert base64.b64encode(after.members[-1].key.canonical()).decode() not in how
+    assert run.calls[1:] == [list(_reload.CONFIG_TEST['haproxy']), ['systemctl', 'reload', 'haproxy']]
+
+
+def test_pick_up_haproxy_missing_socket(fake_runner, sock_dir):
+    path = os.path.join(sock_dir, 'missing.sock')
+    run = fake_runner()
+    cfg = {'reload': 'haproxy', 'haproxy_socket': path, 'haproxy_ref': REF}
+    how = _reload.pick_up(run, cfg, *_haproxy_rings('rotate'))
+    assert how == 'reload (runtime API unavailable: stats socket %s does not exist)' % path
+    assert run.calls == [['systemctl', 'is-active', '--quiet', 'haproxy'],
+                         ['haproxy', '-c', '-q', '-f', '/etc/haproxy/haproxy.cfg'],
+                         ['systemctl', 'reload', 'haproxy']]
+
+
+def test_pick_up_haproxy_dead_socket(fake_runner, sock_dir):
+    path = os.path.join(sock_dir, 'dead.sock')
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.close()                      # the file stays, nobody listens
+    run = fake_runner()
+    how = _reload.pick_up(run, {'reload': 'haproxy', 'haproxy_socket': path, 'haproxy_ref': REF}, *_haproxy_rings('rotate'))
+    assert how.startswith('reload (runtime API unavailable: stats socket %s: ' % path)
+    assert 'refused' in how.lower()
+    assert run.calls[-1] == ['systemctl', 'reload', 'haproxy']
+
+
+@pytest.mark.parametrize('cfg', [{}, {'haproxy_socket': '/run/haproxy/admin.sock'}, {'haproxy_ref': REF}])
+def test_pick_up_haproxy_without_socket(fake_runner, cfg):
+    run = fake_runner()
+    cfg = dict(cfg, reload='haproxy')
+    how = _reload.pick_up(run, cfg, *_haproxy_rings('rotate'))
+    assert how == 'reload (runtime API unavailable: no stats socket configured)'
+    assert run.calls[-1] == ['systemctl', 'reload', 'haproxy']
+
+
+def test_pick_up_haproxy_fallback_config_test_fails(fake_runner, sock_dir):
+    run = fake_runner({('haproxy',): (1, '', '[ALERT] bad\n')})
+    with pytest.raises(ResumptionError, match=r'configuration test .* failed, no reload: \[ALERT\] bad'):
+        _reload.pick_up(run, {'reload': 'haproxy', 'haproxy_socket': os.path.join(sock_dir, 'x'), 'haproxy_ref': REF},
+                        *_haproxy_rings('rotate'))
+    assert ['systemctl', 'reload', 'haproxy'] not in run.calls
+
+
+def test_haproxy_command(stats_socket):
+    server = stats_socket(answer='hello')
+    assert _reload.haproxy_command(server.path, 'show tls-keys') == 'hello\n'
+    assert server.commands == ['show tls-keys\n']

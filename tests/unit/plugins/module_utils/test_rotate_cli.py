@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import binascii
+import io
+import json
+import os
+
+import pytest
+
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
+
+NOW = 1700000000
+
+
+def config(store, **kw):
+    cfg = {'name': 'web', 'store': store, 'server': 'nginx', 'key_size': 48, 'size': 3, 'period': 43200,
+           'reload': 'none', 'service': 'nginx', 'command': [], 'haproxy_socket': None, 'haproxy_ref': None}
+    cfg.update(kw)
+    return cfg
+
+
+@pytest.fixture
+def conf_file(tmp_path, shm_store):
+    def write(**kw):
+        p = tmp_path / 'web.json'
+        p.write_text(json.dumps(config(shm_store, **kw)))
+        return str(p)
+    return write
+
+
+@pytest.mark.parametrize('argv', [
+    [], ['--config'], ['--config', 'x.json'], ['rotate'], ['--conf', 'x.json', 'rotate'],
+    ['--config', 'x.json', 'destroy'], ['--config', 'x.json', 'rotate', 'extra'], ['x.json', '--config', 'rotate'],
+])
+def test_main_usage_errors(capsys, argv):
+    out = io.StringIO()
+    assert _rotate_cli.main(argv, out=out) == 2
+    assert out.getvalue() == ''
+    assert 'usage: hardened-tls-ring --config FILE rotate|ensure|status' in capsys.readouterr().err
+
+
+def test_main_missing_config(capsys, tmp_path):
+    assert _rotate_cli.main(['--config', str(tmp_path / 'missing.json'), 'status'], out=io.StringIO()) == 1
+    assert capsys.readouterr().err.startswith('hardened-tls-ring: ')
+
+
+@pytest.mark.parametrize('content', ['{not json', '{}'])
+def test_main_bad_config(capsys, tmp_path, content):
+    p = tmp_path / 'bad.json'
+    p.write_text(content)
+    assert _rotate_cli.main(['--config', str(p), 'ensure'], out=io.StringIO()) == 1
+    assert 'hardened-tls-ring: ' in capsys.readouterr().err
+
+
+def test_main_refuses_disk_store(capsys, tmp_path):
+    from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
+    if _fs.is_memory_mount(_fs.mount_of(str(tmp_path), _fs.read_mountinfo())):
+        pytest.skip('tmp_path is on a memory file system here')
+    store = tmp_path / 'store'
+    store.mkdir()
+    p = tmp_path / 'c.json'
+    p.write_text(json.dumps(config(str(store))))
+    assert _rotate_cli.main(['--config', str(p), 'ensure'], out=io.StringIO()) == 1
+    assert 'persistent storage' in capsys.readouterr().err
+    assert [n for n in os.listdir(str(store)) if n != '.lock'] == []
+
+
+@pytest.mark.parametrize('server, key_size, size', [('nginx', 48, 3), ('nginx', 80, 2), ('apache', 48, 2), ('haproxy', 80, 4)])
+def test_act_ensure_then_rotate(shm_store, fake_runner, server, key_size, size):
+    cfg = config(shm_store, server=server, key_size=key_size, size=size)
+    run = fake_runner()
+    first = _rotate_cli.act(cfg, 'ensure', runner=run, now=NOW)
+    assert first['action'] == 'created'
+    assert first['generation'] == 1
+    assert first['pick_up'] == 'none'
+    ring = _ring.load(shm_store)
+    assert first['current_key_name'] == ring.current.key.name_hex
+    next_name = ring.members[-1].key.name_hex
+
+    again = _rotate_cli.act(cfg, 'ensure', runner=run, now=NOW + 1)
+    assert again == dict(first, action='none')
+
+    rotated = _rotate_cli.act(cfg, 'rotate', runner=run, now=NOW + 2)
+    assert rotated['action'] == 'rotated'
+    assert rotated['generation'] == 2
+    assert rotated['current_key_name'] != first['current_key_name']
+    assert rotated['current_key_name'] == next_name
+    assert _ring.load(shm_store).generation == 2
+    assert _ring.load(shm_store).rotated_at == NOW + 2
+    assert run.calls == []
+
+
+def test_act_rotate_picks_up(shm_store, fake_runner):
+    cfg = config(shm_store, reload='command', command=['/usr/local/bin/push', 'web'])
+    run = fake_runner()
+    _rotate_cli.act(cfg, 'ensure', runner=run, now=NOW)
+    assert run.calls == [['/usr/local/bin/push', 'web']]
+    res = _rotate_cli.act(cfg, 'rotate', runner=run, now=NOW + 1)
+    assert res['pick_up'] == 'command'
+    assert run.calls == [['/usr/local/bin/push', 'web']] * 2
+    _rotate_cli.act(cfg, 'ensure', runner=run, now=NOW + 2)      # nothing to do: no pick-up
+    assert len(run.calls) == 2
+
+
+def test_act_nginx_reload_skipped_when_stopped(shm_store, fake_runner):
+    run = fake_runner({('systemctl', 'is-active'): (3, '', '')})
+    res = _rotate_cli.act(config(shm_store, reload='nginx'), 'rotate', runner=run, now=NOW)
+    assert res['action'] == 'created'
+    assert res['pick_up'] == 'skipped: nginx is not running'
+    assert run.calls == [['systemctl', 'is-active', '--quiet', 'nginx']]
+
+
+def test_act_status_empty(shm_store):
+    assert _rotate_cli.act(config(shm_store), 'status') == {'ring': None}
+
+
+def test_main_ensure_rotate_status(conf_file, shm_store):
+    path = conf_file()
+    outs = []
+    for action in ('ensure', 'rotate', 'rotate', 'status'):
+        out = io.StringIO()
+        assert _rotate_cli.main(['--config', path, action], out=out) == 0
+        outs.append(json.loads(out.getvalue()))
+    assert [o.get('action') for o in outs[:3]] == ['created', 'rotated', 'rotated']
+    assert [o.get('generation') for o in outs[:3]] == [1, 2, 3]
+    status = outs[3]['ring']
+    assert status['generation'] == 3
+    assert status['current_key_name'] == outs[2]['current_key_name']
+
+
+def test_status_shows_names_not_key_bytes(conf_file, shm_store):
+    path = conf_file(server='haproxy', key_size=80, size=4)
+    assert _rotate_cli.main(['--config', path, 'ensure'], out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert _rotate_cli.main(['--config', path, 'status'], out=out) == 0
+    text = out.getvalue()
+    with open(os.path.join(shm_store, 'active', 'keys.bin'), 'rb') as f:
+        raw = f.read()
+    assert len(raw) == 4 * 80
+    for i in range(4):
+        key = raw[i * 80:(i + 1) * 80]
+        name, secret = key[:16], key[16:]
+        assert binascii.hexlify(name).decode() in text           # names are shown
+        for blob in (key, secret, secret[:32], secret[32:]):
+            assert binascii.hexlify(blob).decode() not in text
+            assert binascii.hexlify(blob).decode().upper() not in text
+            assert base64.b64encode(blob).decode() not in text
+    with open(os.path.join(shm_store, 'active', 'tls-ticket-keys'), 'rb') as f:
+        for line in f.read().decode().splitlines():
+            assert line not in text
+    parsed = json.loads(text)['ring']
+    assert [k['role'] for k in parsed['members']] == ['previous-2', 'previous', 'current', 'next']
+    assert parsed['files'] == [os.path.join(shm_store, 'active', 'tls-ticket-keys')]
