@@ -38,7 +38,8 @@ fi
 if ! docker info >/dev/null 2>&1; then
     log "docker daemon not reachable; starting dockerd (log: $DOCKERD_LOG)"
     mkdir -p "$(dirname "$DOCKERD_LOG")"
-    nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    # setsid: the daemon outlives the shell (and process group) that started it.
+    setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
     for i in $(seq 1 60); do
         if docker info >/dev/null 2>&1; then
             break

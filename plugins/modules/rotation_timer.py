@@ -13,7 +13,7 @@ short_description: systemd units that rotate a ticket key ring on schedule and r
 version_added: 0.1.0
 description:
   - Installs a systemd timer that advances a ring made by M(hardened_tls.resumption.ticket_key_ring) every O(period)
-    seconds, then makes the server pick the keys up; a configuration test runs before any reload, and a server that is
+    seconds, then makes the server pick the keys up. A configuration test runs before any reload, and a server that is
     not running is not started.
   - "Pick-up per O(reload): V(nginx) C(nginx -t) then reload; V(apache) C(apachectl -t) then graceful restart (reload);
     V(haproxy) the new key is pushed with C(set ssl tls-key) over the admin stats socket O(haproxy_socket), no reload,
@@ -21,7 +21,7 @@ description:
   - Installs a boot unit ordered before the server's unit that creates the ring when the store is empty (after a
     reboot), so that the server starts with keys and without manual steps.
   - The command the units run is the collection's own module_utils, copied to C(/usr/local/lib/hardened-tls-resumption)
-    from the very code this module runs: one source of truth for key layouts and the ring.
+    from the very code this module runs, so there is one source of truth for key layouts and the ring.
 author:
   - hardened_tls.resumption contributors
 extends_documentation_fragment:
