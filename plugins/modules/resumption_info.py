@@ -24,7 +24,7 @@ description:
     O(session_in), after a key rotation or against another node, O(attempts) times (through a load balancer).
   - Uses Python's C(ssl) module and the C(openssl) command line (C(s_client), C(sess_id)).
 author:
-  - hardened_tls.resumption contributors
+  - Hardened TLS contributors (@hardened-tls)
 extends_documentation_fragment:
   - hardened_tls.resumption._attributes
 attributes:

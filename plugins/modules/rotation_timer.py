@@ -23,7 +23,7 @@ description:
   - The command the units run is the collection's own module_utils, copied to C(/usr/local/lib/hardened-tls-resumption)
     from the very code this module runs, so there is one source of truth for key layouts and the ring.
 author:
-  - hardened_tls.resumption contributors
+  - Hardened TLS contributors (@hardened-tls)
 extends_documentation_fragment:
   - hardened_tls.resumption._attributes
 attributes:

@@ -24,7 +24,7 @@ description:
   - Refuses to write anywhere that is not tmpfs or ramfs (read from C(/proc/self/mountinfo)).
   - Returns key names (hex of the 16-byte name clients see), generations and times, never key bytes.
 author:
-  - hardened_tls.resumption contributors
+  - Hardened TLS contributors (@hardened-tls)
 extends_documentation_fragment:
   - hardened_tls.resumption._attributes
 attributes:

@@ -19,7 +19,7 @@ description:
     persistent file system a key store.
   - With O(state=absent), overwrites and removes every file of the store, then unmounts it and removes the unit.
 author:
-  - hardened_tls.resumption contributors
+  - Hardened TLS contributors (@hardened-tls)
 extends_documentation_fragment:
   - hardened_tls.resumption._attributes
 attributes:
