@@ -31,9 +31,9 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 
 MOLECULE_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: test venv build-link images unit lint sanity molecule clean
+.PHONY: test venv build-link images unit integration lint sanity molecule clean
 
-test: unit lint sanity molecule
+test: unit integration lint sanity molecule
 
 # ---------------------------------------------------------------- venv
 venv: $(VENV_STAMP)
@@ -71,6 +71,16 @@ unit: venv build-link
 	else \
 		PYTHONPATH=$(BUILD) python -m pytest -p no:cacheprovider tests/unit; \
 	fi
+
+# The probe against real TLS servers on 127.0.0.1 (openssl s_server and nginx,
+# started by the tests as plain processes; nginx-light is installed, never started as a service).
+integration: venv build-link
+	@echo "==> probe integration tests (real servers on 127.0.0.1)"
+	@if ! command -v nginx >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then \
+		echo "==> installing nginx-light and openssl for the probe tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light openssl; \
+	fi
+	PYTHONPATH=$(BUILD) python -m pytest -p no:cacheprovider tests/integration
 
 # ---------------------------------------------------------------- lint
 lint: venv build-link

@@ -30,7 +30,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
-import errno
 import os
 import re
 import shutil
@@ -41,11 +40,12 @@ import tempfile
 import time
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 
 
 TLS_VERSIONS = ('TLSv1.2', 'TLSv1.3')
 CHECKS = ('session_id', 'ticket', 'psk', 'early_data')
-MEMORY_FSTYPES = ('tmpfs', 'ramfs')
+MEMORY_FSTYPES = _fs.MEMORY_FSTYPES
 REQUEST_NONE = 'none'
 
 # How long to wait for post-handshake messages (TLS 1.3 tickets) when no
@@ -79,63 +79,21 @@ class _HandshakeRefused(Exception):
 # mountinfo: where does a path live?
 # ---------------------------------------------------------------------------
 
-_MOUNTINFO_ESCAPE = re.compile(r'\\([0-7]{3})')
-
-
-def _unescape_mountinfo(field):
-    """Undo the octal escapes (``\\040`` for a space) of /proc/self/mountinfo."""
-    return _MOUNTINFO_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
-
-
-def parse_mountinfo(text):
-    """Return ``[(mount_point, fstype), ...]`` in the order of the file.
-
-    Format (proc(5)): ``id parent major:minor root mount_point options
-    [optional fields...] - fstype source super_options``.
-    """
-    mounts = []
-    for line in text.splitlines():
-        fields = line.split(' ')
-        if len(fields) < 10:
-            continue
-        try:
-            sep = fields.index('-', 6)
-        except ValueError:
-            continue
-        if sep + 1 >= len(fields):
-            continue
-        mounts.append((_unescape_mountinfo(fields[4]), fields[sep + 1]))
-    return mounts
-
-
-def _read_mountinfo():
+def _mounts(mountinfo_text=None):
     try:
-        with open('/proc/self/mountinfo', 'r') as f:
-            return f.read()
+        if mountinfo_text is None:
+            return _fs.read_mountinfo()
+        return _fs.parse_mountinfo(mountinfo_text)
     except (IOError, OSError) as e:
         raise ProbeError('cannot read /proc/self/mountinfo to check the file system: %s' % e)
 
 
 def _mount_of(path, mountinfo_text=None):
-    """Return ``(mount_point, fstype)`` of the mount holding ``path``.
-
-    ``path`` must be absolute and already resolved.  The longest mount-point
-    prefix wins; among equal mount points the last one listed (mounted on
-    top) wins.
-    """
-    if mountinfo_text is None:
-        mountinfo_text = _read_mountinfo()
-    best = None
-    for mount_point, fstype in parse_mountinfo(mountinfo_text):
-        if mount_point == '/':
-            inside = True
-        else:
-            inside = path == mount_point or path.startswith(mount_point.rstrip('/') + '/')
-        if inside and (best is None or len(mount_point) >= len(best[0])):
-            best = (mount_point, fstype)
-    if best is None:
+    """The mount (a dict of _fs.parse_mountinfo) holding the resolved path."""
+    mount = _fs.mount_of(path, _mounts(mountinfo_text))
+    if mount is None:
         raise ProbeError('cannot find the mount holding %s in /proc/self/mountinfo' % path)
-    return best
+    return mount
 
 
 def _filesystem_type(path, mountinfo_text=None):
@@ -143,7 +101,7 @@ def _filesystem_type(path, mountinfo_text=None):
 
     Symbolic links in ``path`` are resolved first.
     """
-    return _mount_of(os.path.realpath(os.path.abspath(path)), mountinfo_text)[1]
+    return _mount_of(os.path.realpath(os.path.abspath(path)), mountinfo_text)['fstype']
 
 
 def check_memory_path(path, what='session_out', mountinfo_text=None):
@@ -154,12 +112,12 @@ def check_memory_path(path, what='session_out', mountinfo_text=None):
     if not path:
         raise ProbeError('%s: empty path' % what)
     parent = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    mount_point, fstype = _mount_of(parent, mountinfo_text)
-    if fstype not in MEMORY_FSTYPES:
+    mount = _mount_of(parent, mountinfo_text)
+    if mount['fstype'] not in MEMORY_FSTYPES:
         raise ProbeError(
             '%s: refusing to write %s: a saved TLS session holds the session master secret '
             '(key material) and must stay in memory, but %s is on %s (mount %s), not on tmpfs '
-            'or ramfs; use a path under /dev/shm or /run' % (what, path, parent, fstype, mount_point))
+            'or ramfs; use a path under /dev/shm or /run' % (what, path, parent, mount['fstype'], mount['mount_point']))
     return parent
 
 
@@ -168,71 +126,31 @@ def check_memory_path(path, what='session_out', mountinfo_text=None):
 # ---------------------------------------------------------------------------
 
 def _shred(path):
-    """Overwrite a regular file with zeros, then unlink it.  Never follows a symlink."""
+    """Overwrite a regular file with zeros, then unlink it; never fails."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        _fs.shred(path)
     except OSError:
-        fd = None
-    if fd is not None:
         try:
-            size = os.fstat(fd).st_size
-            if size:
-                os.write(fd, b'\0' * size)
-                os.fsync(fd)
+            os.unlink(path)
         except OSError:
             pass
-        finally:
-            os.close(fd)
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def write_session_file(path, data, mountinfo_text=None):
-    """Write ``data`` to ``path`` with mode 0600, only on tmpfs/ramfs.
-
-    A temporary file is created next to ``path`` with
-    O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600, written, then renamed over
-    ``path`` (a symlink at ``path`` is replaced, never followed).
-    """
+    """Write ``data`` to ``path`` with mode 0600, only on tmpfs/ramfs, with the
+    collection's secure write helper (O_EXCL|O_NOFOLLOW temp file, then rename)."""
     parent = check_memory_path(path, 'session_out', mountinfo_text)
     if not os.path.isdir(parent):
         raise ProbeError('session_out: directory %s does not exist' % parent)
     target = os.path.join(parent, os.path.basename(path))
     if os.path.isdir(target):
         raise ProbeError('session_out: %s is a directory' % target)
-    tmp = None
-    fd = None
-    for dummy in range(100):
-        candidate = os.path.join(parent, '.%s.%s.tmp' % (os.path.basename(path), binascii.hexlify(os.urandom(6)).decode()))
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except OSError as e:
-            if e.errno == errno.EEXIST:
-                continue
-            raise ProbeError('session_out: cannot create a file in %s: %s' % (parent, e))
-        tmp = candidate
-        break
-    if tmp is None:
-        raise ProbeError('session_out: cannot create a temporary file in %s' % parent)
+    if os.path.islink(target):
+        os.unlink(target)
     try:
-        try:
-            os.fchmod(fd, 0o600)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(tmp, target)
-        tmp = None
-    except OSError as e:
-        raise ProbeError('session_out: cannot write %s: %s' % (target, e))
-    finally:
-        if tmp is not None:
-            _shred(tmp)
+        _fs.secure_write(target, data, 0o600)
+    except (OSError, ResumptionError) as e:
+        raise ProbeError('session_out: cannot write %s: %s' % (target, getattr(e, 'strerror', None) or e))
     return target
 
 

@@ -14,13 +14,13 @@ import stat
 import pytest
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _probe
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._fs import parse_mountinfo
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._probe import (
     ProbeError,
     PrivateDir,
     _filesystem_type,
     build_request,
     check_memory_path,
-    parse_mountinfo,
     parse_s_client_output,
     parse_sess_id_text,
     s_client_failed,
@@ -253,7 +253,7 @@ MOUNTINFO = """22 27 0:21 / /proc rw,relatime - proc proc rw
 
 
 def test_parse_mountinfo():
-    mounts = parse_mountinfo(MOUNTINFO)
+    mounts = [(m['mount_point'], m['fstype']) for m in parse_mountinfo(MOUNTINFO)]
     assert ('/dev/shm', 'tmpfs') in mounts
     assert ('/srv/my data', 'xfs') in mounts
     assert ('/run/user/1000', 'tmpfs') in mounts
