@@ -132,7 +132,11 @@ def haproxy_bytes(keys):
 
 def haproxy_parse(data):
     keys = []
-    for line in data.decode('ascii').splitlines():
+    try:
+        text = data.decode('ascii')
+    except UnicodeDecodeError:
+        raise ResumptionError('a HAProxy tls-ticket-keys file holds only base64 lines (ASCII)')
+    for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith('#'):
             continue

@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import hashlib
 import json
 import os
 import time
@@ -107,6 +108,10 @@ class Ring(object):
         if self.server == 'apache':
             return {'ticket.key': _keys.apache_bytes(self.current.key)}
         return {'tls-ticket-keys': _keys.haproxy_bytes(keys)}
+
+    def digest(self):
+        """SHA-256 of the canonical key bytes: lets load() notice damaged keys (kept in the store only)."""
+        return hashlib.sha256(b''.join(m.key.canonical() for m in self.members)).hexdigest()
 
     def metadata(self):
         return {
@@ -225,7 +230,10 @@ def load(store):
             if key.name_hex != m['name']:
                 raise ResumptionError('the ring in %s is damaged: key names do not match' % store)
             members.append(Member(int(m['generation']), key, m['created']))
-        return Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'])
+        ring = Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'])
+        if meta.get('digest') != ring.digest():
+            raise ResumptionError('the ring in %s is damaged: key bytes do not match their digest' % store)
+        return ring
     except (KeyError, TypeError, ValueError):
         raise ResumptionError('the ring in %s is damaged: bad metadata' % store)
 
@@ -259,7 +267,9 @@ def commit(store, ring, uid=None, gid=None):
         for fname, data in sorted(ring.render().items()):
             _fs.secure_write(os.path.join(directory, fname), data, 0o600, uid, gid)
         _fs.secure_write(os.path.join(directory, KEYS), b''.join(m.key.canonical() for m in ring.members), 0o600, uid, gid)
-        _fs.secure_write(os.path.join(directory, META), json.dumps(ring.metadata(), sort_keys=True).encode('utf-8'), 0o600, uid, gid)
+        meta = ring.metadata()
+        meta['digest'] = ring.digest()
+        _fs.secure_write(os.path.join(directory, META), json.dumps(meta, sort_keys=True).encode('utf-8'), 0o600, uid, gid)
         link = os.path.join(store, '.%s.tmp-%s' % (ACTIVE, _random_suffix()))
         os.symlink(name, link)
         try:

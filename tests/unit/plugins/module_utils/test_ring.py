@@ -533,6 +533,16 @@ def _damage_meta_format(store):
         json.dump(meta, f)
 
 
+def _damage_flip_secret_byte(store):
+    # Names stay intact: only the digest in ring.json can tell.
+    p = os.path.join(store, 'active', 'keys.bin')
+    with open(p, 'rb') as f:
+        data = bytearray(f.read())
+    data[20] ^= 0xff
+    with open(p, 'wb') as f:
+        f.write(bytes(data))
+
+
 def _damage_active_outside(store):
     os.unlink(os.path.join(store, 'active'))
     os.symlink('/etc', os.path.join(store, 'active'))
@@ -544,7 +554,7 @@ def _damage_active_dangling(store):
 
 
 @pytest.mark.parametrize('damage', [
-    _damage_truncate_keys, _damage_zero_keys, _damage_delete_keys, _damage_meta_garbage,
+    _damage_truncate_keys, _damage_zero_keys, _damage_delete_keys, _damage_meta_garbage, _damage_flip_secret_byte,
     _damage_meta_missing_field, _damage_meta_format, _damage_active_outside, _damage_active_dangling,
 ])
 def test_ensure_rebuilt_when_damaged(shm_store, damage):
