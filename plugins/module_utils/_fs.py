@@ -10,7 +10,9 @@ __metaclass__ = type
 
 import binascii
 import errno
+import grp
 import os
+import pwd
 import re
 import stat
 
@@ -27,6 +29,22 @@ def normpath(path):
     if path.startswith('//'):
         path = '/' + path.lstrip('/')
     return path
+
+
+def resolve_ids(owner=None, group=None):
+    """uid and gid of an owner and a group name (None stays None); refuse unknown names."""
+    uid = gid = None
+    if owner is not None:
+        try:
+            uid = pwd.getpwnam(owner).pw_uid
+        except KeyError:
+            raise ResumptionError('owner %r does not exist on this host' % owner)
+    if group is not None:
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise ResumptionError('group %r does not exist on this host' % group)
+    return uid, gid
 
 
 def _unescape(field):

@@ -163,30 +163,13 @@ size:
   sample: 3
 '''
 
-import grp
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
-
-
-def ids(owner, group):
-    uid = gid = None
-    try:
-        if owner is not None:
-            uid = pwd.getpwnam(owner).pw_uid
-    except KeyError:
-        raise ResumptionError('owner %r does not exist on this host' % owner)
-    try:
-        if group is not None:
-            gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise ResumptionError('group %r does not exist on this host' % group)
-    return uid, gid
 
 
 def names(ring):
@@ -213,7 +196,7 @@ def main():
     store = p['path']
     key_size = p['key_size'] or (48 if p['server'] == 'apache' else 80)
     try:
-        uid, gid = ids(p['owner'], p['group'])
+        uid, gid = _fs.resolve_ids(p['owner'], p['group'])
         _ring.check_spec(p['server'], key_size, p['size'])
         if not os.path.isdir(store):
             raise ResumptionError('%s is not a directory: create the key store first (hardened_tls.resumption.tmpfs_keystore)' % store)

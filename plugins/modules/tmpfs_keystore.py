@@ -132,25 +132,11 @@ changes:
   sample: [unit, enabled, mounted]
 '''
 
-import grp
-import pwd
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._fs import resolve_ids
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._keystore import KeyStore
-
-
-def resolve_ids(owner, group):
-    try:
-        uid = pwd.getpwnam(owner).pw_uid
-    except KeyError:
-        raise ResumptionError('owner %r does not exist on this host' % owner)
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise ResumptionError('group %r does not exist on this host' % group)
-    return uid, gid
 
 
 def main():

@@ -543,3 +543,21 @@ def test_write_if_changed_refuses_symlink(tmp_path):
     with pytest.raises(ResumptionError, match='symbolic link'):
         _fs.write_if_changed(str(tmp_path / 'link'), b'b')
     assert target.read_bytes() == b'a'
+
+
+@pytest.mark.parametrize('owner, group, expected', [
+    ('root', 'root', (0, 0)),
+    (None, None, (None, None)),
+    ('root', None, (0, None)),
+])
+def test_resolve_ids(owner, group, expected):
+    assert _fs.resolve_ids(owner, group) == expected
+
+
+@pytest.mark.parametrize('owner, group, word', [
+    ('no-such-user-hardened-tls', None, 'owner'),
+    (None, 'no-such-group-hardened-tls', 'group'),
+])
+def test_resolve_ids_refuses_unknown(owner, group, word):
+    with pytest.raises(ResumptionError, match='%s .* does not exist' % word):
+        _fs.resolve_ids(owner, group)
