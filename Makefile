@@ -138,6 +138,29 @@ molecule: venv build-link images
 		echo "==> molecule scenario $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
 
+# ---------------------------------------------------------------- galaxy
+# Build the tarball, install it into a clean path, run a site playbook from
+# outside the repository and ansible-doc every module, filter and role entry point.
+galaxy-test: venv images
+	scripts/galaxy-test.sh
+
+# ---------------------------------------------------------------- demo
+# A small site in containers, converged by playbooks/site.yml and audited by
+# playbooks/audit.yml; prints the report (also demo/report.{json,md,txt}).
+demo: venv build-link images
+	scripts/demo.sh up
+
+demo-down:
+	scripts/demo.sh down
+
+# ---------------------------------------------------------------- bench
+# Figures side by side (bench/results/: JSON, table, PNG chart). matplotlib comes
+# from requirements-bench.txt, installed into .venv by this target only.
+bench: venv build-link images
+	@echo "==> installing requirements-bench.txt"
+	python -m pip install -q -r requirements-bench.txt
+	python scripts/bench.py $(BENCH_ARGS)
+
 # ---------------------------------------------------------------- clean
 # Keeps the docker images (hardened-tls/debian:*); remove them with
 # `docker rmi hardened-tls/debian:bookworm hardened-tls/debian:trixie`.

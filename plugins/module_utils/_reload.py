@@ -35,6 +35,19 @@ def new_keys(before, after):
     return [m.key for m in after.members if m.key.name not in known]
 
 
+# HAProxy keeps the last three keys it was given (TLS_TICKETS_NO); the penultimate encrypts.
+HAPROXY_KEYS = 3
+
+
+def haproxy_keys(after):
+    """Keys to push so that HAProxy's three keys become the ring's last three, in
+    order (previous, current, next), whatever HAProxy held before: a push that
+    a reload racing the timer lost (the new worker read the file before the
+    rotation, the key went to the old worker) is healed by the next rotation
+    instead of leaving HAProxy one key off the file for good."""
+    return [m.key for m in after.members[-HAPROXY_KEYS:]]
+
+
 def haproxy_command(sock_path, command, timeout=5.0):
     """Send one command to a HAProxy stats socket and return its answer."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -95,7 +108,7 @@ def pick_up(run, cfg, before, after):
         if sock and ref:
             if os.path.exists(sock):
                 try:
-                    haproxy_push(sock, ref, new_keys(before, after))
+                    haproxy_push(sock, ref, haproxy_keys(after))
                     return 'runtime-api'
                 except (OSError, socket.error) as e:
                     reason = 'stats socket %s: %s' % (sock, e.strerror or e)

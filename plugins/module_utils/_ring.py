@@ -82,13 +82,14 @@ class Member(object):
 
 
 class Ring(object):
-    def __init__(self, server, key_size, size, members, rotated_at, created_at):
+    def __init__(self, server, key_size, size, members, rotated_at, created_at, fleet=None):
         self.server = server
         self.key_size = key_size
         self.size = size
         self.members = members          # oldest first; [-2] is current, [-1] is next
         self.rotated_at = rotated_at    # when the current key started to encrypt
         self.created_at = created_at
+        self.fleet = fleet              # fleet mode metadata (no secrets), or None: see _fleet
 
     @property
     def current(self):
@@ -114,7 +115,7 @@ class Ring(object):
         return hashlib.sha256(b''.join(m.key.canonical() for m in self.members)).hexdigest()
 
     def metadata(self):
-        return {
+        meta = {
             'format': FORMAT,
             'server': self.server,
             'key_size': self.key_size,
@@ -127,11 +128,14 @@ class Ring(object):
                 for r, m in zip(roles(self.size), self.members)
             ],
         }
+        if self.fleet is not None:
+            meta['fleet'] = self.fleet
+        return meta
 
     def summary(self, store):
         """What modules return: names and times, never key bytes."""
         meta = self.metadata()
-        return {
+        result = {
             'store': store,
             'server': self.server,
             'key_size': self.key_size,
@@ -143,6 +147,9 @@ class Ring(object):
             'members': meta['members'],
             'files': server_paths(store, self.server, self.size),
         }
+        if self.fleet is not None:
+            result['fleet'] = self.fleet
+        return result
 
 
 def random_keys(key_size):
@@ -230,7 +237,7 @@ def load(store):
             if key.name_hex != m['name']:
                 raise ResumptionError('the ring in %s is damaged: key names do not match' % store)
             members.append(Member(int(m['generation']), key, m['created']))
-        ring = Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'])
+        ring = Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'], meta.get('fleet'))
         if meta.get('digest') != ring.digest():
             raise ResumptionError('the ring in %s is damaged: key bytes do not match their digest' % store)
         return ring
@@ -253,9 +260,12 @@ def _random_suffix():
     return binascii.hexlify(os.urandom(4)).decode('ascii')
 
 
-def commit(store, ring, uid=None, gid=None):
+def commit(store, ring, uid=None, gid=None, extra=None):
     """Write the ring into a new directory and make it the active one, atomically.
-    Then destroy the directory it replaced (and any leftovers of killed runs)."""
+    Then destroy the directory it replaced (and any leftovers of killed runs).
+
+    extra: more files for the ring directory ({name: bytes}, 0600), committed and
+    destroyed with the ring (the fleet ratchet state, see _fleet)."""
     _fs.require_memory_fs(store)
     name = '%s%d-%s' % (DIR_PREFIX, ring.generation, _random_suffix())
     directory = os.path.join(store, name)
@@ -265,6 +275,8 @@ def commit(store, ring, uid=None, gid=None):
         if uid is not None or gid is not None:
             os.chown(directory, -1 if uid is None else uid, -1 if gid is None else gid)
         for fname, data in sorted(ring.render().items()):
+            _fs.secure_write(os.path.join(directory, fname), data, 0o600, uid, gid)
+        for fname, data in sorted((extra or {}).items()):
             _fs.secure_write(os.path.join(directory, fname), data, 0o600, uid, gid)
         _fs.secure_write(os.path.join(directory, KEYS), b''.join(m.key.canonical() for m in ring.members), 0o600, uid, gid)
         meta = ring.metadata()

@@ -11,6 +11,12 @@ modules use, copied there by hardened_tls.resumption.rotation_timer.
 rotate: advance the ring one generation, then make the server pick it up.
 ensure: create the ring when the store is empty (at boot, before the server).
 status: print the ring's metadata (key names, never key bytes).
+
+A ring in fleet mode (its configuration has a "fleet" entry, see _fleet) is
+not rotated by a count of periods but brought to the generation of the wall
+clock, g = floor((now - epoch) / period): the timer polls, and the command
+writes nothing unless g changed. At boot (ensure), an empty store gets a local
+ring of random keys at generation g, so the server starts at once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +27,7 @@ import subprocess
 import sys
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 
@@ -36,7 +43,28 @@ def load_config(path):
         return json.load(f)
 
 
+def act_fleet(cfg, action, runner=run, now=None):
+    store = cfg['store']
+    spec = _fleet.Spec.from_config(cfg)
+    if action == 'status':
+        st = _fleet.status(store, spec, now)
+        ring = st.pop('ring')
+        return {'ring': ring, 'fleet': st}
+    with _ring.StoreLock(store):
+        done, before, ring = _fleet.tick(store, spec, now, uid=cfg.get('uid'), gid=cfg.get('gid'))
+    how = 'none'
+    # ensure runs in the boot unit, ordered before the server: asking the server to
+    # reload from there would wait for the boot unit itself. The server reads the
+    # ring when it starts; a role that installs the unit reloads the server itself.
+    if done != 'none' and action == 'rotate':
+        how = _reload.pick_up(runner, cfg, before, ring)
+    return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex, 'pick_up': how,
+            'origin': 'fleet' if ring.fleet else 'local'}
+
+
 def act(cfg, action, runner=run, now=None):
+    if cfg.get('fleet'):
+        return act_fleet(cfg, action, runner, now)
     store = cfg['store']
     if action == 'status':
         ring = _ring.load(store)

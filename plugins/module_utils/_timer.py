@@ -20,7 +20,7 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils import _sy
 
 PACKAGE = 'ansible_collections.hardened_tls.resumption.plugins.module_utils'
 # Everything the command on the host imports (keep in step with _rotate_cli's imports).
-RUNTIME_MODULES = ('_errors', '_keys', '_fs', '_systemd', '_ring', '_reload', '_rotate_cli')
+RUNTIME_MODULES = ('_errors', '_keys', '_fs', '_systemd', '_ring', '_reload', '_fleet', '_rotate_cli')
 LIB_DIR = '/usr/local/lib/hardened-tls-resumption'
 CONF_DIR = '/etc/hardened-tls-resumption/rings'
 LAUNCHER = 'hardened-tls-ring'
@@ -85,7 +85,24 @@ def ring_config(p):
     }
     if p.get('config_test'):
         cfg['config_test'] = p['config_test']
+    if p.get('fleet'):
+        # Fleet mode (see _fleet): no secrets here either, only the clock.
+        cfg['fleet'] = {'epoch': p.get('fleet_epoch') or 0, 'time_offset': p.get('time_offset') or 0}
     return (json.dumps(cfg, indent=2, sort_keys=True) + '\n').encode('utf-8')
+
+
+def fleet_poll(period):
+    """Seconds between two runs of a fleet ring's timer: the command is a no-op
+    unless the generation changed, so a node picks a boundary up at most this
+    late (well inside the one period of skew the ring absorbs)."""
+    return max(1, min(60, period // 10))
+
+
+def timer_settings(p):
+    if p.get('fleet'):
+        poll = fleet_poll(p['period'])
+        return [('OnActiveSec', '1s'), ('OnUnitActiveSec', '%ds' % poll), ('AccuracySec', '1s')]
+    return [('OnActiveSec', '%ds' % p['period']), ('OnUnitActiveSec', '%ds' % p['period']), ('AccuracySec', '1s')]
 
 
 def units(p):
@@ -115,8 +132,7 @@ def units(p):
         ]),
         names['timer']: _systemd.render_unit([
             ('Unit', [('Description', 'Rotate the TLS ticket key ring %s every %d s' % (p['name'], p['period']))]),
-            ('Timer', [('OnActiveSec', '%ds' % p['period']), ('OnUnitActiveSec', '%ds' % p['period']),
-                       ('AccuracySec', '1s'), ('Unit', names['rotate_service'])]),
+            ('Timer', timer_settings(p) + [('Unit', names['rotate_service'])]),
             ('Install', [('WantedBy', 'timers.target')]),
         ]),
     }
@@ -132,3 +148,9 @@ def check_params(p):
         raise ResumptionError('reload=command needs reload_command (an argument list)')
     if not os.path.isabs(p['store']):
         raise ResumptionError('store must be an absolute path, got %r' % (p['store'],))
+    if p.get('fleet'):
+        fleet_epoch = p.get('fleet_epoch') or 0
+        if not isinstance(fleet_epoch, int) or isinstance(fleet_epoch, bool) or fleet_epoch < 0:
+            raise ResumptionError('fleet_epoch must be seconds since 1970 (0 or more), got %r' % (fleet_epoch,))
+        if p['size'] < 3:
+            raise ResumptionError('size must be at least 3 with fleet (previous, current and next keys)')

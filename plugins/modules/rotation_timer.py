@@ -16,7 +16,7 @@ description:
     seconds, then makes the server pick the keys up. A configuration test runs before any reload, and a server that is
     not running is not started.
   - "Pick-up per O(reload): V(nginx) C(nginx -t) then reload; V(apache) C(apachectl -t) then graceful restart (reload);
-    V(haproxy) the new key is pushed with C(set ssl tls-key) over the admin stats socket O(haproxy_socket), no reload,
+    V(haproxy) the ring's last three keys are pushed in order with C(set ssl tls-key) over the admin stats socket O(haproxy_socket), no reload,
     falling back to C(haproxy -c) and a reload when the socket cannot be used; V(command) runs O(reload_command)."
   - Installs a boot unit ordered before the server's unit that creates the ring when the store is empty (after a
     reboot), so that the server starts with keys and without manual steps.
@@ -77,6 +77,24 @@ options:
   haproxy_socket:
     description: Admin-level HAProxy stats socket for runtime key updates (O(reload=haproxy)).
     type: path
+  fleet:
+    description:
+      - Fleet mode (see M(hardened_tls.resumption.fleet_ring)). The timer polls every O(period)/10 seconds (1 to 60 s)
+        and the command brings the ring to the generation of the wall clock, C(floor((now - fleet_epoch) / period)),
+        writing nothing unless the generation changed; so every node rotates at the same boundaries without a
+        controller. At boot an empty store gets a local ring of random keys at once.
+    type: bool
+    default: false
+  fleet_epoch:
+    description: With O(fleet), the start of generation 0 (seconds since 1970); the same on every node of a fleet.
+    type: int
+    default: 0
+  time_offset:
+    description:
+      - With O(fleet), seconds added to this host's clock by the rotation command. For tests only (simulated clock
+        skew and jumps); leave it at V(0).
+    type: int
+    default: 0
   state:
     description: V(present) installs and starts the timer, V(absent) stops and removes the units.
     type: str
@@ -140,6 +158,7 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ti
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet  # noqa: F401 pylint: disable=unused-import
 
 
 def present(p, systemctl, check_mode):
@@ -220,6 +239,9 @@ def main():
             config_test=dict(type='list', elements='str'),
             service=dict(type='str'),
             haproxy_socket=dict(type='path'),
+            fleet=dict(type='bool', default=False),
+            fleet_epoch=dict(type='int', default=0),
+            time_offset=dict(type='int', default=0),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
         ),
         supports_check_mode=True,

@@ -215,7 +215,8 @@ def _haproxy_rings(kind):
     return before, _ring.new_ring('haproxy', 48, 3, NOW)    # rebuilt
 
 
-@pytest.mark.parametrize('kind, count', [('rotate', 1), ('rotate-2', 2), ('first', 3), ('rebuilt', 3)])
+# The ring's last three keys every time (previous, current, next): HAProxy ends with exactly the file's keys.
+@pytest.mark.parametrize('kind, count', [('rotate', 3), ('rotate-2', 3), ('first', 3), ('rebuilt', 3)])
 def test_pick_up_haproxy_runtime_api(fake_runner, stats_socket, kind, count):
     server = stats_socket()
     before, after = _haproxy_rings(kind)
@@ -240,6 +241,23 @@ def test_haproxy_push_order_makes_current_penultimate(stats_socket):
         haproxy_ring = (haproxy_ring + [base64.b64decode(cmd.split()[-1])])[-3:]
     assert haproxy_ring[-2] == after.current.key.canonical()
     assert haproxy_ring == [m.key.canonical() for m in after.members]
+
+
+@pytest.mark.parametrize('lag', [0, 1, 2])
+def test_pick_up_haproxy_heals_a_lost_push(fake_runner, stats_socket, lag):
+    """HAProxy lagging the file (a push lost in a reload) ends with the file's three keys."""
+    server = stats_socket()
+    old = _ring.new_ring('haproxy', 48, 3, NOW)
+    before = _ring.rotate(old, NOW + 1, steps=lag) if lag else old
+    after = _ring.rotate(before, NOW + 2)
+    haproxy_ring = [m.key.canonical() for m in old.members]
+    cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
+    assert _reload.pick_up(fake_runner(), cfg, before, after) == 'runtime-api'
+    ring_keys = [m.key.canonical() for m in after.members]
+    for cmd in server.commands:
+        haproxy_ring = (haproxy_ring + [base64.b64decode(cmd.split()[-1])])[-3:]
+    assert haproxy_ring == ring_keys
+    assert haproxy_ring[-2] == after.current.key.canonical()
 
 
 def test_pick_up_haproxy_refused_falls_back(fake_runner, stats_socket):

@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: fleet_plan
+short_description: Decide how a run brings a fleet ring in step (which node heals the others, seed or not)
+version_added: 0.2.0
+description:
+  - Takes the results of M(hardened_tls.resumption.fleet_ring) with O(hardened_tls.resumption.fleet_ring#module:state=status)
+    of the reachable nodes ({host, result}) and the list of every node of the fleet. Nodes in step are those whose
+    key names agree with the largest group of nodes holding fleet state; the first node of that group is the
+    reference that heals the others.
+  - Works on names and generations only; it never sees a key or a state.
+author:
+  - Hardened TLS contributors (@hardened-tls)
+positional: hosts, margin
+options:
+  _input:
+    description: "{host: fleet_ring status result} of the reachable nodes."
+    type: dict
+    required: true
+  hosts:
+    description: Every node of the fleet, reachable or not, in inventory order.
+    type: list
+    elements: str
+    required: true
+  margin:
+    description: Seconds a reseed must stay ahead of every node's clock (run time plus clock skew).
+    type: int
+    default: 120
+'''
+
+EXAMPLES = r'''
+- name: Plan the run
+  ansible.builtin.set_fact:
+    fleet_plan: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'fleet_status')))
+      | hardened_tls.resumption.fleet_plan(groups['web'], 60) }}"
+  run_once: true
+'''
+
+RETURN = r'''
+_value:
+  description: The plan.
+  type: dict
+  contains:
+    reference:
+      description: A node in step (heals the others), or null when no node holds fleet state.
+      type: str
+    in_step:
+      description: Nodes in step with the reference.
+      type: list
+      elements: str
+    out_of_step:
+      description: Reachable nodes to heal (or to seed).
+      type: list
+      elements: str
+    unreachable:
+      description: Nodes of the fleet without a status (unreachable or failed), healed by a later run.
+      type: list
+      elements: str
+    seed:
+      description: True when no node holds fleet state, so the run seeds every node.
+      type: bool
+    anchor:
+      description: Generation of a new seed (at or before every node's oldest key).
+      type: int
+    reseed_generation:
+      description: First generation a reseed made now may change (in the future of every node).
+      type: int
+'''
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
+
+
+def fleet_plan(statuses, hosts, margin=120):
+    if not isinstance(statuses, dict):
+        raise AnsibleFilterError('fleet_plan: the input must be a dict of host to fleet_ring status result')
+    usable = dict((h, s) for h, s in statuses.items()
+                  if isinstance(s, dict) and not s.get('failed') and not s.get('unreachable') and 'wall_generation' in s)
+    return _fleet.plan(usable, list(hosts), int(margin))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'fleet_plan': fleet_plan}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Galaxy install test (make galaxy-test): build the collection tarball, install it
+# into a clean temporary collections path, run tests/galaxy/site.yml from outside
+# the repository against one container (roles and modules by FQCN, the installed
+# copy only), then render every module, filter and role entry point with
+# ansible-doc from the installed copy.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+NETWORK="${HARDENED_TLS_NETWORK:-hardened-tls}"
+IMAGE="${GALAXY_TEST_IMAGE:-hardened-tls/demo:trixie}"
+NAME="galaxy-test-$$"
+WORK="$(mktemp -d /tmp/hardened-tls-galaxy.XXXXXX)"
+START=$(date +%s)
+
+log() { printf '[galaxy-test %3ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
+cleanup() {
+    docker rm -f "$NAME" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    log "building $IMAGE"
+    HARDENED_TLS_IMAGE_REPO="${IMAGE%%:*}" HARDENED_TLS_EXTRA_PACKAGES="nginx apache2 haproxy python3-cryptography" \
+        scripts/build-images.sh "${IMAGE##*:}"
+fi
+log "starting $NAME from $IMAGE on $NETWORK"
+docker run -d --name "$NAME" --hostname "$NAME" --network "$NETWORK" \
+    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns host \
+    -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+    "$IMAGE" /sbin/init >/dev/null
+
+log "ansible-galaxy collection build"
+ansible-galaxy collection build --force --output-path "$WORK/dist" "$ROOT" >/dev/null
+TARBALL="$(ls "$WORK"/dist/hardened_tls-resumption-*.tar.gz)"
+log "built $(basename "$TARBALL") ($(du -k "$TARBALL" | cut -f1) kB)"
+if tar -tzf "$TARBALL" | grep -E '(^|/)(\.venv|\.build|molecule|demo/report|bench/results)/' >/dev/null; then
+    echo "FAIL: the tarball holds development files:" >&2
+    tar -tzf "$TARBALL" | grep -E '(^|/)(\.venv|\.build|molecule|demo/report|bench/results)/' | head >&2
+    exit 1
+fi
+
+log "installing it into a clean path"
+# Only the installed copy from here on (and the collections of the pinned ansible
+# package for community.docker): no .build, no ~/.ansible/collections, no
+# repository ansible.cfg. Set before the install, else ansible-galaxy finds the
+# repository through .build and installs nothing.
+export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
+: >"$WORK/ansible.cfg"
+export ANSIBLE_CONFIG="$WORK/ansible.cfg"
+ansible-galaxy collection install --offline --force -p "$WORK/collections" "$TARBALL" >"$WORK/install.log" 2>&1 \
+    || { cat "$WORK/install.log" >&2; exit 1; }
+INSTALLED="$WORK/collections/ansible_collections/hardened_tls/resumption"
+[ -f "$INSTALLED/MANIFEST.json" ] || { cat "$WORK/install.log" >&2; echo "FAIL: nothing installed at $INSTALLED" >&2; exit 1; }
+
+export ANSIBLE_PIPELINING=True ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
+cp tests/galaxy/site.yml "$WORK/site.yml"
+cat >"$WORK/inventory.yml" <<INV
+galaxy_test:
+  hosts:
+    $NAME:
+      ansible_connection: community.docker.docker
+      ansible_python_interpreter: /usr/bin/python3
+INV
+cd "$WORK"
+where="$(ansible-doc -t module hardened_tls.resumption.resumption_info --json \
+    | python3 -c 'import json,sys; print(list(json.load(sys.stdin).values())[0]["doc"]["filename"])')"
+case "$where" in
+    "$INSTALLED"/*) log "ansible finds the installed copy ($where)" ;;
+    *) echo "FAIL: ansible-doc loads $where, not the installed copy" >&2; exit 1 ;;
+esac
+
+docker exec "$NAME" systemctl is-system-running --wait >/dev/null 2>&1 || true
+log "running site.yml from $WORK against $NAME"
+ansible-playbook -i inventory.yml site.yml
+log "running it again: nothing may change"
+ansible-playbook -i inventory.yml site.yml | tee "$WORK/second.log" | tail -n 4
+if ! grep -Eq "$NAME +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0" "$WORK/second.log"; then
+    echo "FAIL: the second run changed something" >&2
+    exit 1
+fi
+
+log "ansible-doc of every module, plugin and role entry point of the installed copy"
+# One ansible-doc run per plugin type (each start costs seconds): every name must
+# render from the installed copy, every module with its examples.
+count=0
+modules=()
+for f in "$INSTALLED"/plugins/modules/*.py; do modules+=("hardened_tls.resumption.$(basename "$f" .py)"); done
+ansible-doc -t module --json "${modules[@]}" >"$WORK/modules.json"
+for ptype in filter lookup; do
+    names=()
+    for n in $(ansible-doc -t "$ptype" -l hardened_tls.resumption | awk '{print $1}'); do names+=("$n"); done
+    [ "${#names[@]}" -eq 0 ] || ansible-doc -t "$ptype" --json "${names[@]}" >"$WORK/$ptype.json"
+done
+roles=()
+for spec in "$INSTALLED"/roles/*/meta/argument_specs.yml; do
+    roles+=("hardened_tls.resumption.$(basename "$(dirname "$(dirname "$spec")")")")
+done
+ansible-doc -t role --json "${roles[@]}" >"$WORK/roles.json"
+count=$(python3 - "$WORK" "$INSTALLED" "${modules[@]}" <<'PY'
+import glob, json, os, sys
+import yaml
+work, installed, modules = sys.argv[1], sys.argv[2], sys.argv[3:]
+count = 0
+
+def fail(msg):
+    sys.stderr.write('FAIL: %s\n' % msg)
+    sys.exit(1)
+
+docs = json.load(open(os.path.join(work, 'modules.json')))
+for m in modules:
+    d = docs.get(m) or fail('ansible-doc module %s rendered nothing' % m)
+    (d.get('doc') or {}).get('short_description') or fail('module %s has no short_description' % m)
+    (d.get('examples') or '').strip() or fail('module %s has no examples' % m)
+    print('    module %s' % m, file=sys.stderr)
+    count += 1
+for ptype in ('filter', 'lookup'):
+    path = os.path.join(work, '%s.json' % ptype)
+    if not os.path.exists(path):
+        continue
+    for name, d in sorted(json.load(open(path)).items()):
+        (d.get('doc') or {}).get('short_description') or fail('%s %s has no documentation' % (ptype, name))
+        print('    %s %s' % (ptype, name), file=sys.stderr)
+        count += 1
+roles = json.load(open(os.path.join(work, 'roles.json')))
+for spec in sorted(glob.glob(os.path.join(installed, 'roles', '*', 'meta', 'argument_specs.yml'))):
+    role = 'hardened_tls.resumption.' + os.path.basename(os.path.dirname(os.path.dirname(spec)))
+    rendered = (roles.get(role) or {}).get('entry_points') or fail('ansible-doc role %s rendered nothing' % role)
+    for entry in yaml.safe_load(open(spec))['argument_specs']:
+        (rendered.get(entry) or {}).get('short_description') or fail('role %s entry point %s did not render' % (role, entry))
+        print('    role %s entry point %s' % (role, entry), file=sys.stderr)
+        count += 1
+print(count)
+PY
+)
+log "galaxy test passed ($count docs rendered)"

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hardened_tls.resumption contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hardened_tls.resumption.plugins.filter.fleet_plan import FilterModule, fleet_plan
+
+
+def st(chain, origin='fleet'):
+    return {'chain': chain, 'origin': origin, 'wall_generation': 10, 'now': 200, 'epoch': 0, 'period': 20,
+            'ring': {'size': 3}}
+
+
+def test_registered():
+    assert FilterModule().filters()['fleet_plan'] is fleet_plan
+
+
+def test_failed_and_skipped_results_count_as_unreachable():
+    good = {'9': 'a', '10': 'b', '11': 'c'}
+    p = fleet_plan({'n1': st(good), 'n2': {'failed': True, 'msg': 'x'}, 'n3': st(good)}, ['n1', 'n2', 'n3', 'n4'], 20)
+    assert p['reference'] == 'n1' and p['in_step'] == ['n1', 'n3']
+    assert p['unreachable'] == ['n2', 'n4'] and p['out_of_step'] == []
+    assert p['reseed_generation'] == (200 + 20) // 20 + 2
+
+
+def test_bad_input():
+    with pytest.raises(AnsibleFilterError, match='must be a dict'):
+        fleet_plan(['n1'], ['n1'])
