@@ -31,9 +31,9 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 
 MOLECULE_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: test venv build-link images unit integration lint sanity molecule clean
+.PHONY: test venv build-link images unit integration lint sanity galaxy-test molecule clean demo demo-down bench
 
-test: unit integration lint sanity molecule
+test: unit integration lint sanity galaxy-test molecule
 
 # ---------------------------------------------------------------- venv
 venv: $(VENV_STAMP)
