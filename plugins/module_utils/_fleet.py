@@ -312,20 +312,6 @@ def local_ring(spec, gen, now, old=None):
     return _ring.Ring(spec.server, spec.key_size, spec.size, members, boundary(gen, spec.epoch, spec.period), created_at)
 
 
-def _read(path):
-    fd = _fs.open_nofollow(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b''.join(chunks)
-    finally:
-        os.close(fd)
-
-
 def load(store):
     """(ring, chain): chain is None for a ring without fleet state (a local ring).
     Raises ResumptionError when the ring or its state is damaged."""
@@ -333,7 +319,7 @@ def load(store):
     if ring is None or not ring.fleet:
         return ring, None
     try:
-        chain = Chain.parse(_read(os.path.join(store, _ring.ACTIVE, STATE_FILE)))
+        chain = Chain.parse(_fs.read_nofollow(os.path.join(store, _ring.ACTIVE, STATE_FILE)))
     except (OSError, IOError):
         raise ResumptionError('the fleet state of the ring in %s is missing' % store)
     if chain.gen != ring.fleet.get('state_generation'):
@@ -501,7 +487,7 @@ def open_sealed(store, blob):
     raw = decode_secret(blob, 'sealed', None)
     path = os.path.join(store, JOIN_FILE)
     try:
-        priv_raw = _read(path)
+        priv_raw = _fs.read_nofollow(path)
     except (OSError, IOError):
         raise ResumptionError('this node has no pending join request (run fleet_ring with state=status and join_request=true first)')
     try:

@@ -184,6 +184,21 @@ def open_nofollow(path, flags, mode=0o600):
     return os.open(path, flags | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), mode)
 
 
+def read_nofollow(path):
+    """The whole content of a file, refusing to follow a symbolic link."""
+    fd = open_nofollow(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b''.join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _random_suffix():
     return binascii.hexlify(os.urandom(6)).decode('ascii')
 

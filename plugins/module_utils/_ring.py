@@ -190,20 +190,6 @@ def resize(ring, size, now, keysource=None):
     return Ring(ring.server, ring.key_size, size, members, ring.rotated_at, ring.created_at)
 
 
-def _read_nofollow(path):
-    fd = _fs.open_nofollow(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b''.join(chunks)
-    finally:
-        os.close(fd)
-
-
 def load(store):
     """The ring the store holds, or None when it holds none.
 
@@ -219,8 +205,8 @@ def load(store):
         raise ResumptionError('%s points outside the store' % active)
     directory = os.path.join(store, target)
     try:
-        meta = json.loads(_read_nofollow(os.path.join(directory, META)).decode('utf-8'))
-        raw = _read_nofollow(os.path.join(directory, KEYS))
+        meta = json.loads(_fs.read_nofollow(os.path.join(directory, META)).decode('utf-8'))
+        raw = _fs.read_nofollow(os.path.join(directory, KEYS))
     except (OSError, IOError, ValueError) as e:
         raise ResumptionError('the ring in %s is damaged: %s' % (store, getattr(e, 'strerror', None) or e.__class__.__name__))
     try:
@@ -249,7 +235,7 @@ def files_match(store, ring):
     """Whether the server files in the active directory hold exactly what the ring renders."""
     for name, data in ring.render().items():
         try:
-            if _read_nofollow(os.path.join(store, ACTIVE, name)) != data:
+            if _fs.read_nofollow(os.path.join(store, ACTIVE, name)) != data:
                 return False
         except (OSError, IOError):
             return False
