@@ -108,6 +108,22 @@ def mount_at(path, mounts):
     return found
 
 
+def process_sees_memory_mount(pid, path):
+    """Whether process pid sees a memory file system mounted at path.
+
+    A service whose unit has a private mount namespace (PrivateTmp= and the
+    like) gets a copy of the mounts that existed when it started; where the
+    parent mount is not shared (a container's /run, for example) a store
+    mounted later never appears there, and the server would fail to read its
+    key file on its next reload. None when the process's mounts cannot be read.
+    """
+    try:
+        mounts = read_mountinfo('/proc/%d/mountinfo' % int(pid))
+    except (OSError, IOError, ValueError):
+        return None
+    return is_memory_mount(mount_at(path, mounts))
+
+
 def is_memory_mount(mount):
     return mount is not None and mount['fstype'] in MEMORY_FSTYPES
 

@@ -17,6 +17,7 @@ import os
 import socket
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
 
@@ -85,6 +86,28 @@ def config_test(run, cfg):
         raise ResumptionError('configuration test %s failed, no reload: %s' % (' '.join(test), (err or out).strip()))
 
 
+def server_sees_store(systemctl, service, store):
+    """False when the running service's main process cannot see the store (so a
+    reload would make it read a key file that is not there: Apache exits on a
+    failed graceful restart); True when it can, or when it is not running or
+    this cannot be told."""
+    if not store or not systemctl.is_active(service):
+        return True
+    pid = systemctl.main_pid(service)
+    if pid is None:
+        return True
+    return _fs.process_sees_memory_mount(pid, store) is not False
+
+
+def require_server_sees_store(systemctl, service, store):
+    if not server_sees_store(systemctl, service, store):
+        raise ResumptionError(
+            '%s is running in a mount namespace that does not see the key store %s (its unit was started '
+            'before the store was mounted and keeps a private copy of the mounts, e.g. PrivateTmp=, under a '
+            'parent mount that does not propagate); not reloading it, since it would fail to read its key file. '
+            'Restart %s once (the roles do this) and rotations reload it again.' % (service, store, service))
+
+
 def pick_up(run, cfg, before, after):
     """Make the server use the ring `after`. Returns how it was done (a short string)."""
     method = cfg.get('reload', 'none')
@@ -116,9 +139,11 @@ def pick_up(run, cfg, before, after):
                     reason = str(e)
             else:
                 reason = 'stats socket %s does not exist' % sock
+        require_server_sees_store(systemctl, service, cfg.get('store'))
         config_test(run, cfg)
         systemctl('reload', service)
         return 'reload (runtime API unavailable: %s)' % reason
+    require_server_sees_store(systemctl, service, cfg.get('store'))
     config_test(run, cfg)
     systemctl('reload', service)
     return 'reload'

@@ -80,5 +80,14 @@ class Systemctl(object):
     def is_active(self, unit):
         return self('is-active', '--quiet', unit, check=False)[0] == 0
 
+    def main_pid(self, unit):
+        """The unit's main process id, or None when it has none."""
+        rc, out, err = self('show', '--property=MainPID', '--value', unit, check=False)
+        try:
+            pid = int(out.strip()) if rc == 0 else 0
+        except ValueError:
+            pid = 0
+        return pid or None
+
     def is_enabled(self, unit):
         return self('is-enabled', '--quiet', unit, check=False)[0] == 0

@@ -121,6 +121,16 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+server_sees_store:
+  description:
+    - Whether the running server's main process sees the key store. C(false) when its unit keeps a private
+      copy of the mounts made before the store was mounted (V(PrivateTmp=true) under a C(/run) that does not
+      propagate mounts, as in many containers): a reload would then fail to read the key file, so the rotation
+      refuses to reload and the server must be restarted once. The roles do that restart.
+    - C(true) when the server is not running or when this cannot be told.
+  returned: success
+  type: bool
+  sample: true
 units:
   description: The units installed.
   returned: always
@@ -256,14 +266,17 @@ def main():
         if not _systemd.is_systemd_booted():
             raise ResumptionError('rotation_timer needs systemd as the init system')
         systemctl = _systemd.Systemctl(module.run_command)
+        sees = True
         if p['state'] == 'present':
             changes = present(p, systemctl, module.check_mode)
+            if p['reload'] in _reload.DEFAULT_SERVICE:
+                sees = _reload.server_sees_store(systemctl, p['service'], p['store'])
         else:
             changes = absent(p, systemctl, module.check_mode)
     except (ResumptionError, OSError) as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=bool(changes), changes=changes, units=names, period=p['period'],
-                     config=os.path.join(_timer.CONF_DIR, '%s.json' % p['name']))
+                     config=os.path.join(_timer.CONF_DIR, '%s.json' % p['name']), server_sees_store=sees)
 
 
 if __name__ == '__main__':

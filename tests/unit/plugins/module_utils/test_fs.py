@@ -561,3 +561,17 @@ def test_resolve_ids(owner, group, expected):
 def test_resolve_ids_refuses_unknown(owner, group, word):
     with pytest.raises(ResumptionError, match='%s .* does not exist' % word):
         _fs.resolve_ids(owner, group)
+
+
+# ---------------------------------------------------------------- another process's view of the mounts
+
+def test_process_sees_memory_mount_reads_that_process_mounts():
+    mounts = _fs.read_mountinfo('/proc/%d/mountinfo' % os.getpid())
+    for m in mounts:
+        expected = _fs.is_memory_mount(_fs.mount_at(m['mount_point'], mounts))
+        assert _fs.process_sees_memory_mount(os.getpid(), m['mount_point']) is expected
+    assert _fs.process_sees_memory_mount(os.getpid(), '/no/such/mount/point') is False
+
+
+def test_process_sees_memory_mount_unknown_process():
+    assert _fs.process_sees_memory_mount(2 ** 31 - 1, '/run') is None

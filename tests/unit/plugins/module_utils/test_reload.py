@@ -318,3 +318,44 @@ def test_haproxy_command(stats_socket):
     server = stats_socket(answer='hello')
     assert _reload.haproxy_command(server.path, 'show tls-keys') == 'hello\n'
     assert server.commands == ['show tls-keys\n']
+
+
+# ---------------------------------------------------------------- a server that cannot see its store
+
+STORE = '/run/hardened-tls/apache'
+
+
+def _with_main_pid(fake_runner, pid='4242'):
+    return fake_runner({('systemctl', 'show'): (0, pid + '\n', '')})
+
+
+@pytest.mark.parametrize('method, service', [('nginx', 'nginx'), ('apache', 'apache2')])
+def test_pick_up_refuses_when_the_server_cannot_see_the_store(fake_runner, rings, monkeypatch, method, service):
+    seen = []
+    monkeypatch.setattr(_reload._fs, 'process_sees_memory_mount', lambda pid, path: seen.append((pid, path)) or False)
+    run = _with_main_pid(fake_runner)
+    with pytest.raises(ResumptionError) as e:
+        _reload.pick_up(run, {'reload': method, 'store': STORE}, *rings)
+    assert 'does not see the key store %s' % STORE in str(e.value)
+    assert 'Restart %s once' % service in str(e.value)
+    assert seen == [(4242, STORE)]
+    assert not [c for c in run.calls if c[:2] == ['systemctl', 'reload']]
+
+
+@pytest.mark.parametrize('answer, expected', [(True, 'reload'), (None, 'reload')])
+def test_pick_up_reloads_when_the_server_sees_the_store_or_cannot_tell(fake_runner, rings, monkeypatch, answer, expected):
+    monkeypatch.setattr(_reload._fs, 'process_sees_memory_mount', lambda pid, path: answer)
+    run = _with_main_pid(fake_runner)
+    assert _reload.pick_up(run, {'reload': 'apache', 'store': STORE}, *rings) == expected
+    assert ['systemctl', 'reload', 'apache2'] in run.calls
+
+
+def test_server_sees_store_without_main_pid(fake_runner, monkeypatch):
+    monkeypatch.setattr(_reload._fs, 'process_sees_memory_mount', lambda pid, path: pytest.fail('no pid to look at'))
+    run = _with_main_pid(fake_runner, pid='0')
+    assert _reload.server_sees_store(_reload._systemd.Systemctl(run), 'apache2', STORE) is True
+
+
+def test_server_sees_store_stopped_server(fake_runner):
+    run = fake_runner({('systemctl', 'is-active'): (3, 'inactive', '')})
+    assert _reload.server_sees_store(_reload._systemd.Systemctl(run), 'apache2', STORE) is True
