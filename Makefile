@@ -129,14 +129,14 @@ sanity: venv
 	cd $(SANITY_ROOT) && ansible-test sanity --venv --requirements --python $(SANITY_PY) --color no $(SANITY_ARGS)
 
 # ---------------------------------------------------------------- molecule
+# Two lanes side by side (fleet and hardening in the second): see
+# scripts/molecule-lanes.sh. MOLECULE_LANES=1 runs one scenario at a time;
+# MOLECULE_SCENARIOS="nginx apache" runs just those.
+MOLECULE_LANES ?= 2
+export MOLECULE_LANES
 molecule: venv build-link images
 	@if [ -z "$(MOLECULE_SCENARIOS)" ]; then echo "ERROR: no molecule scenarios found"; exit 1; fi
-	@for s in $(MOLECULE_SCENARIOS); do \
-		echo "==> molecule test -s $$s"; \
-		start=$$(date +%s); \
-		molecule test -s "$$s"; \
-		echo "==> molecule scenario $$s passed in $$(( $$(date +%s) - start ))s"; \
-	done
+	scripts/molecule-lanes.sh $(MOLECULE_SCENARIOS)
 
 # ---------------------------------------------------------------- galaxy
 # Build the tarball, install it into a clean path, run a site playbook from

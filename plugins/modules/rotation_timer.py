@@ -123,11 +123,11 @@ EXAMPLES = r'''
 RETURN = r'''
 server_sees_store:
   description:
-    - Whether the running server's main process sees the key store. C(false) when its unit keeps a private
-      copy of the mounts made before the store was mounted (V(PrivateTmp=true) under a C(/run) that does not
-      propagate mounts, as in many containers): a reload would then fail to read the key file, so the rotation
+    - Whether the running server's main process sees the key store. V(false) when its unit keeps a private
+      copy of the mounts made before the store was mounted (C(PrivateTmp=true) under a C(/run) that does not
+      propagate mounts, as in many containers). A reload would then fail to read the key file, so the rotation
       refuses to reload and the server must be restarted once. The roles do that restart.
-    - C(true) when the server is not running or when this cannot be told.
+    - V(true) when the server is not running or when this cannot be told.
   returned: success
   type: bool
   sample: true
