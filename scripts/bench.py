@@ -304,17 +304,29 @@ def part_rotation(groups, period, version='TLSv1.3'):
     return out
 
 
-def part_rate(seconds):
-    subjects = {'hardened (this collection)': NODES[0], 'Debian stock nginx': LB}
-    out = {}
-    for name, host in subjects.items():
-        out[name] = {}
+def part_rate(seconds, rounds):
+    """Handshake rates, one client, sequential. Single 5-second runs on two shared
+    cores swing by tens of percent, so every cell is measured `rounds` times,
+    the two configurations alternating (their order swapped each round), and
+    the median is reported with the runs kept in the JSON."""
+    subjects = [('hardened (this collection)', NODES[0]), ('Debian stock nginx', LB)]
+    runs = dict((name, {}) for name, host in subjects)
+    for i in range(rounds):
         for v in ('TLSv1.2', 'TLSv1.3'):
             for mode in ('full', 'resumed'):
-                r = client('rate', host, 443, v, mode, seconds, timeout=seconds + 60)
-                out[name]['%s %s' % (v, mode)] = r
-                log('rate %-28s %s %-7s %6.1f/s (%d resumed of %d)'
-                    % (name, v, mode, r['per_second'], r['resumed'], r['handshakes']))
+                for name, host in (subjects if i % 2 == 0 else subjects[::-1]):
+                    r = client('rate', host, 443, v, mode, seconds, timeout=seconds + 60)
+                    runs[name].setdefault('%s %s' % (v, mode), []).append(r)
+                    log('rate round %d/%d %-28s %s %-7s %6.1f/s (%d resumed of %d)'
+                        % (i + 1, rounds, name, v, mode, r['per_second'], r['resumed'], r['handshakes']))
+    out = {}
+    for name, cells in runs.items():
+        out[name] = {}
+        for cell, rs in cells.items():
+            rates = sorted(r['per_second'] for r in rs)
+            out[name][cell] = {'per_second': rates[len(rates) // 2], 'min': rates[0], 'max': rates[-1],
+                               'runs': rs, 'resumed': sum(r['resumed'] for r in rs),
+                               'handshakes': sum(r['handshakes'] for r in rs)}
     return out
 
 
@@ -379,11 +391,13 @@ def table(results):
         add('   %-40s %s' % (k, '%d failed of %d offered (rotations at %s s)'
                              % (r['failures'], r['offered'], ', '.join('%.0f' % t for t in r['rotations_at']) or 'none')
                              if isinstance(r, dict) else r))
-    add('3. Handshakes per second (one client, sequential)')
+    add('3. Handshakes per second (one client, sequential; median of %s runs, the two configurations alternating)'
+        % results.get('rate_rounds', '?'))
     add('   %-40s %14s %14s %14s %14s' % ('', 'TLS1.2 full', 'TLS1.2 resumed', 'TLS1.3 full', 'TLS1.3 resumed'))
     for k, r in results['rate'].items():
         cells = ('TLSv1.2 full', 'TLSv1.2 resumed', 'TLSv1.3 full', 'TLSv1.3 resumed')
         add('   %-40s %s' % (k, ' '.join('%14.1f' % r[c]['per_second'] for c in cells)))
+        add('   %-40s %s' % ('  (min-max)', ' '.join('%14s' % ('%.0f-%.0f' % (r[c].get('min', 0), r[c].get('max', 0))) for c in cells)))
     add('4. Ansible cost, fleet mode (wall seconds; changed tasks)')
     if not isinstance(results['ansible'], dict):
         add('   %s' % results['ansible'])
@@ -437,6 +451,7 @@ def main():
     ap.add_argument('--period', type=int, default=20, help='rotation period of the bench rings (s, >= 10)')
     ap.add_argument('--attempts', type=int, default=30, help='resumptions through the balancer per config')
     ap.add_argument('--rate-seconds', type=float, default=5, help='seconds per handshake-rate measurement')
+    ap.add_argument('--rate-rounds', type=int, default=3, help='measurements per cell (the median is reported)')
     ap.add_argument('--parts', default='cross,rotation,rate,ansible', help='comma-separated parts to run')
     ap.add_argument('--keep', action='store_true', help='leave the containers running')
     args = ap.parse_args()
@@ -451,7 +466,7 @@ def main():
     load = os.getloadavg()
     results = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'period': args.period,
                'cpus': os.cpu_count(), 'loadavg_at_start': [round(x, 2) for x in load],
-               'cross': {}, 'rotation': {}, 'rate': {}, 'ansible': 'not run', 'reconfigure': {}}
+               'cross': {}, 'rotation': {}, 'rate': {}, 'rate_rounds': args.rate_rounds, 'ansible': 'not run', 'reconfigure': {}}
     for line in header(results):
         log(line)
     rc = 0
@@ -460,7 +475,7 @@ def main():
         if parts & {'cross', 'rotation', 'rate'}:
             groups = setup_site(args.period)
             if 'rate' in parts:
-                results['rate'] = part_rate(args.rate_seconds)
+                results['rate'] = part_rate(args.rate_seconds, max(1, args.rate_rounds))
             if 'cross' in parts:
                 results['cross']['pernode'] = part_cross('per-node', args.attempts)
             if 'rotation' in parts:
