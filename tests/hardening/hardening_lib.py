@@ -28,6 +28,7 @@ import threading
 import time
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 STORES = '/run/hardened-tls'
@@ -180,7 +181,9 @@ class KeyRecorder(object):
             return
         try:
             self._parse(container, p.stdout)
-        except (tarfile.TarError, EOFError, ValueError):
+        except (tarfile.TarError, EOFError, ValueError, ResumptionError):
+            # a file read while a rotation was still writing it (a new ring
+            # directory is filled before the `active` link moves to it)
             self.errors += 1
         self.snapshots += 1
 
@@ -206,8 +209,13 @@ class KeyRecorder(object):
                     self.files.add(data)
                     self._add_key(container, _keys.apache_parse(data))
                 elif base == 'tls-ticket-keys':
+                    # Only a whole file: one caught half-written is a short prefix of
+                    # base64 text that would match anywhere (raises, counted as a read error).
+                    parsed = _keys.haproxy_parse(data)
+                    if not parsed or not data.endswith(b'\n'):
+                        continue
                     self.files.add(data)
-                    for k in _keys.haproxy_parse(data):
+                    for k in parsed:
                         self._add_key(container, k)
                 elif (16 <= len(data) <= 4096 and len(set(data)) > 1 and not base.endswith('.json')
                       and base not in ('.lock', 'filler')):
