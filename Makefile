@@ -30,14 +30,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MOLECULE_GLOB := molecule/*/molecule.yml
 
 MOLECULE_ALL       := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
-# fleet and hardening pass alone and mostly in make test, but each failed in
-# one of the last four fresh-clone runs (fleet: a node's nginx found stopped before the
-# idempotence run; hardening: see the README): run them with `make molecule-extra`
-# until they are reliable.
-MOLECULE_EXTRA     := fleet hardening
-MOLECULE_SCENARIOS := $(filter-out $(MOLECULE_EXTRA),$(MOLECULE_ALL))
+MOLECULE_SCENARIOS := $(MOLECULE_ALL)
 
-.PHONY: test venv build-link images unit integration lint sanity galaxy-test molecule molecule-extra clean demo demo-down bench
+.PHONY: test venv build-link images unit integration lint sanity galaxy-test molecule clean demo demo-down bench
 
 test: unit integration lint sanity galaxy-test molecule
 
@@ -143,9 +138,6 @@ export MOLECULE_LANES
 molecule: venv build-link images
 	@if [ -z "$(MOLECULE_SCENARIOS)" ]; then echo "ERROR: no molecule scenarios found"; exit 1; fi
 	scripts/molecule-lanes.sh $(MOLECULE_SCENARIOS)
-
-molecule-extra: venv build-link images
-	scripts/molecule-lanes.sh $(filter $(MOLECULE_EXTRA),$(MOLECULE_ALL))
 
 # ---------------------------------------------------------------- galaxy
 # Build the tarball, install it into a clean path, run a site playbook from

@@ -143,7 +143,8 @@ class KeyRecorder(object):
         self.containers = list(containers)
         self.interval = interval
         self.keys = {}        # canonical bytes -> (container, name_hex)
-        self.files = set()    # rendered server files (bytes)
+        self.files = {}       # rendered server files and other store secrets: bytes -> (container, file name)
+        self.skipped = 0      # blobs read while being shredded (zero runs): not secrets
         self.snapshots = 0
         self.errors = 0
         self._stop = threading.Event()
@@ -187,6 +188,12 @@ class KeyRecorder(object):
             self.errors += 1
         self.snapshots += 1
 
+    def _add_file(self, container, name, data):
+        if not looks_secret(data):
+            self.skipped += 1
+            return
+        self.files.setdefault(data, (container, name))
+
     def _parse(self, container, blob):
         tf = tarfile.open(fileobj=io.BytesIO(blob), mode='r:')
         contents = {}
@@ -203,10 +210,10 @@ class KeyRecorder(object):
                     for i in range(0, len(data) - size + 1, size):
                         self._add_key(container, _keys.TicketKey.from_canonical(data[i:i + size]))
                 elif base.endswith('.key') and len(data) in (48, 80):
-                    self.files.add(data)
+                    self._add_file(container, base, data)
                     self._add_key(container, _keys.nginx_parse(data))
                 elif base == 'ticket.key' and len(data) == 48:
-                    self.files.add(data)
+                    self._add_file(container, base, data)
                     self._add_key(container, _keys.apache_parse(data))
                 elif base == 'tls-ticket-keys':
                     # Only a whole file: one caught half-written is a short prefix of
@@ -214,16 +221,19 @@ class KeyRecorder(object):
                     parsed = _keys.haproxy_parse(data)
                     if not parsed or not data.endswith(b'\n'):
                         continue
-                    self.files.add(data)
+                    self._add_file(container, base, data)
                     for k in parsed:
                         self._add_key(container, k)
                 elif (16 <= len(data) <= 4096 and len(set(data)) > 1 and not base.endswith('.json')
                       and base not in ('.lock', 'filler')):
                     # any other secret of a store (a fleet ratchet state, a join key...): searched whole.
                     # Not the tmpfs-full test's filler (zeros): no secret is constant or that large.
-                    self.files.add(data)
+                    self._add_file(container, base, data)
 
     def _add_key(self, container, key):
+        if not (looks_secret(key.aes) and looks_secret(key.hmac)):
+            self.skipped += 1
+            return
         self.keys.setdefault(key.canonical(), (container, key.name_hex))
 
     def key_objects(self):
@@ -236,7 +246,20 @@ class KeyRecorder(object):
             for c, dummy in self.keys.values():
                 per[c] = per.get(c, 0) + 1
             return {'keys': len(self.keys), 'per_container': per, 'rendered_files': len(self.files),
-                    'snapshots': self.snapshots, 'read_errors': self.errors}
+                    'snapshots': self.snapshots, 'read_errors': self.errors, 'skipped': self.skipped}
+
+    def file_origins(self):
+        """The recorded files in a stable order, with where each was first seen (no content)."""
+        with self._lock:
+            return [(data, self.files[data]) for data in sorted(self.files)]
+
+
+def looks_secret(data):
+    """False for bytes read while a rotation was shredding the file (zeros written
+    over it before the unlink) or zero-padded by tar (a file that shrank while read):
+    8 zero bytes in a row occur in random key material with odds of about 2^-64 per offset,
+    and such a blob, searched, matches every zero-padded structure on disk."""
+    return b'\0' * 8 not in data
 
 
 # ---------------------------------------------------------------- needles

@@ -580,8 +580,10 @@ def test_forensic_search(ctx):
     needles = hl.Needles()
     for i, k in enumerate(keys):
         needles.add_key(k, 'key%d' % i)
-    for i, data in enumerate(sorted(rec.files)):
+    origins = {}
+    for i, (data, (container, name)) in enumerate(rec.file_origins()):
         needles.add_secret(data, 'file%d' % i)
+        origins['file%d' % i] = '%s %s, %d bytes' % (container, name, len(data))
     planted = _keys.TicketKey.generate(80)
     needles.add_key(planted, 'planted')
     plants = {
@@ -614,9 +616,10 @@ def test_forensic_search(ctx):
             hl.dexec(host, ['rm', '-f'] + list(plants), check=False)
     real = [h for h in search.hits if not h['label'].startswith('planted')]
     planted_hits = [h for h in search.hits if h['label'].startswith('planted')]
-    report('forensics: recorded %d keys (%s), %d rendered key files, %d store snapshots (%d read errors)'
+    report('forensics: recorded %d keys (%s), %d rendered key files, %d store snapshots (%d read errors, '
+           '%d blobs caught mid-shred skipped)'
            % (summary['keys'], jdump(summary['per_container']), summary['rendered_files'], summary['snapshots'],
-              summary['read_errors']))
+              summary['read_errors'], summary['skipped']))
     report('forensics: %d search patterns (AES and HMAC parts and whole key files; raw, hex both cases, base64 any alignment)'
            % len(needles.patterns()))
     for src, c in sorted(search.by_source.items()):
@@ -626,7 +629,10 @@ def test_forensic_search(ctx):
     report('forensics: total %d files, %d bytes in %.0f s; key hits %d; planted hits %d'
            % (search.files, search.bytes, time.time() - t0, len(real), len(planted_hits)))
     for h in real[:20]:
-        report('forensics: KEY HIT %s %s %s (%s) at %d' % (h['source'], h['path'], h['form'], h['label'], h['offset']))
+        label = h['label']
+        origin = origins.get(label.split(':')[0])
+        report('forensics: KEY HIT %s %s %s (%s%s) at %d' % (h['source'], h['path'], h['form'], label,
+                                                          ', recorded from %s' % origin if origin else '', h['offset']))
     assert not real, 'key material found outside the stores'
     for host in ctx.hosts:
         found = set((h['path'], h['form']) for h in planted_hits if h['source'] == '%s:layer' % host)
