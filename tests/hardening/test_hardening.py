@@ -631,8 +631,8 @@ def test_forensic_search(ctx):
     for h in real[:20]:
         label = h['label']
         origin = origins.get(label.split(':')[0])
-        report('forensics: KEY HIT %s %s %s (%s%s) at %d' % (h['source'], h['path'], h['form'], label,
-                                                          ', recorded from %s' % origin if origin else '', h['offset']))
+        where = ', recorded from %s' % origin if origin else ''
+        report('forensics: KEY HIT %s %s %s (%s%s) at %d' % (h['source'], h['path'], h['form'], label, where, h['offset']))
     assert not real, 'key material found outside the stores'
     for host in ctx.hosts:
         found = set((h['path'], h['form']) for h in planted_hits if h['source'] == '%s:layer' % host)
