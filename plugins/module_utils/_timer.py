@@ -126,8 +126,12 @@ def units(p):
             ('Install', install),
         ]),
         names['rotate_service']: _systemd.render_unit([
+            # No start rate limit: a fleet ring's timer polls every 1 to 60 s and playbooks
+            # start the unit too; systemd's default (5 starts in 10 s) would refuse a rotation
+            # and leave the timer failed.
             ('Unit', [('Description', 'Rotate the TLS ticket key ring %s' % p['name']),
-                      ('RequiresMountsFor', p['store']), ('After', names['boot_service'])]),
+                      ('RequiresMountsFor', p['store']), ('After', names['boot_service']),
+                      ('StartLimitIntervalSec', '0')]),
             ('Service', [('Type', 'oneshot'), ('ExecStart', '%s rotate' % cmd)] + common),
         ]),
         names['timer']: _systemd.render_unit([

@@ -519,13 +519,9 @@ def test_fault_fleet_clock_step(ctx):
         assert not reused, '%s: a ticket under a destroyed key (generation %d) resumed' % (stepped, g0)
         # the clock is corrected: the state cannot go back, the node waits for the time to catch up
         set_fleet_time_offset(stepped, 0)
-        corrected_retry = ''
-        if rotate_unit(stepped) != 0:
-            # Seen once in a full run and never reproduced: keep what the unit said, try once more, and say so.
-            corrected_retry = unit_log(stepped)
-            time.sleep(2)
-            assert rotate_unit(stepped) == 0, '%s: rotation after the clock was corrected failed twice: %s / %s' % (
-                stepped, corrected_retry, unit_log(stepped))
+        # (this start came right after the test's other starts and the timer's polls: systemd's default
+        # start rate limit refused it once, which is why the rotate unit has StartLimitIntervalSec=0)
+        assert rotate_unit(stepped) == 0, '%s: rotation after the clock was corrected failed: %s' % (stepped, unit_log(stepped))
         back = hl.ring_status(stepped)
         assert member_names(back) == member_names(after), '%s: the ring moved when the clock went back' % stepped
         assert files_match(stepped)
@@ -557,9 +553,6 @@ def test_fault_fleet_clock_step(ctx):
            % (stepped, step, float(step) / ctx.period, g0, after['generation'], len(destroyed), destroyed_gens[0],
               destroyed_gens[-1], back['generation'], other, a['generation'], ctx.fleet_reseed_generation,
               len(member_names(a)), jdump(dict((h, sorted(n)) for h, n in names.items()))))
-    if corrected_retry:
-        report('fault fleet clock step %s: the first rotation after the correction failed and the second passed; '
-               'the unit said: %s' % (stepped, corrected_retry))
 
 
 # ---------------------------------------------------------------- forensic search (last)
