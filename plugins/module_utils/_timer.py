@@ -127,8 +127,8 @@ def units(p):
         ]),
         names['rotate_service']: _systemd.render_unit([
             # No start rate limit: a fleet ring's timer polls every 1 to 60 s and playbooks
-            # start the unit too; systemd's default (5 starts in 10 s) would refuse a rotation
-            # and leave the timer failed.
+            # start the unit too; systemd's default (5 starts in 10 s) refuses a start beyond
+            # that (start-limit-hit), and the rotation it asked for does not happen.
             ('Unit', [('Description', 'Rotate the TLS ticket key ring %s' % p['name']),
                       ('RequiresMountsFor', p['store']), ('After', names['boot_service']),
                       ('StartLimitIntervalSec', '0')]),
