@@ -9,8 +9,9 @@
 # MOLECULE_LANES=1 runs everything in one lane (one scenario at a time).
 # Lane 2 takes fleet and hardening (the long ones) when there are two lanes;
 # every other scenario goes to lane 1. Each output line is prefixed with its
-# scenario name; a failed scenario stops its lane, and the script exits 1
-# once every lane has stopped.
+# scenario name. A failed scenario does not stop its lane: the next ones run
+# too, so the summary gives every scenario's result, and the script exits 1
+# when any failed.
 set -u
 
 lanes=${MOLECULE_LANES:-2}
@@ -30,7 +31,7 @@ done
 run_lane() {
     local name=$1
     shift
-    local s start rc
+    local s start rc status=0
     for s in "$@"; do
         echo "==> [$name] molecule test -s $s"
         start=$(date +%s)
@@ -38,12 +39,16 @@ run_lane() {
         rc=${PIPESTATUS[0]}
         if [ "$rc" -ne 0 ]; then
             echo "==> [$name] molecule scenario $s FAILED (rc $rc) after $(( $(date +%s) - start ))s"
-            echo "$s" >> "$logdir/failed"
-            return 1
+            echo "$s $(( $(date +%s) - start ))" >> "$logdir/failed"
+            # Its containers may still be up: the next scenario starts on a clean machine.
+            molecule destroy -s "$s" >/dev/null 2>&1 || true
+            status=1
+            continue
         fi
         echo "==> [$name] molecule scenario $s passed in $(( $(date +%s) - start ))s"
         echo "$s $(( $(date +%s) - start ))" >> "$logdir/passed"
     done
+    return $status
 }
 
 t0=$(date +%s)
@@ -66,7 +71,12 @@ done
 echo "==> molecule: $(( $(date +%s) - t0 ))s for ${#lane1[@]} + ${#lane2[@]} scenarios in ${lanes} lane(s)"
 [ -f "$logdir/passed" ] && sed 's/^/    passed: /; s/$/s/' "$logdir/passed"
 if [ -f "$logdir/failed" ]; then
-    sed 's/^/    FAILED: /' "$logdir/failed"
+    sed 's/^/    FAILED: /; s/$/s/' "$logdir/failed"
     status=1
 fi
+passed=0
+failed=0
+[ -f "$logdir/passed" ] && passed=$(wc -l < "$logdir/passed")
+[ -f "$logdir/failed" ] && failed=$(wc -l < "$logdir/failed")
+echo "scenarios: $passed passed, $failed failed"
 exit $status

@@ -184,6 +184,8 @@ def _pick_ring(state):
 
 
 def store_text(ring):
+    if ring and ring.get('keys') == 'server':
+        return 'none: the server makes its key, in its memory only'
     if not ring or not ring.get('fstype'):
         return None
     text = ring['fstype']
@@ -393,6 +395,7 @@ def resumption_ring_state(status, findmnt=None, timers=None):
             'rotated_at': ring.get('rotated_at'),
             'size': ring.get('size'),
             'fleet': bool(ring.get('fleet')),
+            'keys': ring.get('keys') or 'ring',
             'fstype': None, 'noswap': None, 'mount_options': None,
             'timer': None, 'next_rotation': None,
         }

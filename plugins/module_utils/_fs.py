@@ -71,6 +71,7 @@ def parse_mountinfo(text):
         mounts.append({
             'mount_id': int(fields[0]),
             'parent_id': int(fields[1]),
+            'device': fields[2],
             'root': _unescape(fields[3]),
             'mount_point': _unescape(fields[4]),
             'mount_options': fields[5].split(','),
@@ -108,20 +109,33 @@ def mount_at(path, mounts):
     return found
 
 
-def process_sees_memory_mount(pid, path):
-    """Whether process pid sees a memory file system mounted at path.
+def process_sees_memory_mount(pid, path, own_mountinfo=MOUNTINFO):
+    """Whether process pid sees the memory file system that is mounted at path here.
 
     A service whose unit has a private mount namespace (PrivateTmp= and the
     like) gets a copy of the mounts that existed when it started; where the
     parent mount is not shared (a container's /run, for example) a store
     mounted later never appears there, and the server would fail to read its
-    key file on its next reload. None when the process's mounts cannot be read.
+    key file on its next reload. A store that was unmounted and mounted again
+    (a role switched to cache_only and back) leaves the old, empty file system
+    in the server's copy: that is not the store either, so the file system
+    (its device number) must be the one mounted here. None when the process's
+    mounts cannot be read.
     """
     try:
         mounts = read_mountinfo('/proc/%d/mountinfo' % int(pid))
     except (OSError, IOError, ValueError):
         return None
-    return is_memory_mount(mount_at(path, mounts))
+    theirs = mount_at(path, mounts)
+    if not is_memory_mount(theirs):
+        return False
+    try:
+        ours = mount_at(path, read_mountinfo(own_mountinfo))
+    except (OSError, IOError, ValueError):
+        ours = None
+    if ours is None or 'device' not in ours or 'device' not in theirs:
+        return True
+    return ours['device'] == theirs['device']
 
 
 def is_memory_mount(mount):

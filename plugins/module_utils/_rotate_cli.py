@@ -12,6 +12,12 @@ rotate: advance the ring one generation, then make the server pick it up.
 ensure: create the ring when the store is empty (at boot, before the server).
 status: print the ring's metadata (key names, never key bytes).
 
+A ring whose configuration says "keys": "server" holds no keys at all: the
+server makes a fresh random key each time it is reloaded (Apache's own OpenSSL
+key, see docs/apache-tls13.md), so rotate only reloads it, after its
+configuration test, and counts the generations in a state file under
+/run/hardened-tls-resumption (no key in it).
+
 A ring in fleet mode (its configuration has a "fleet" entry, see _fleet) is
 not rotated by a count of periods but brought to the generation of the wall
 clock, g = floor((now - epoch) / period): the timer polls, and the command
@@ -23,11 +29,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import stat
 import subprocess
 import sys
+import time
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 
@@ -62,7 +72,63 @@ def act_fleet(cfg, action, runner=run, now=None):
             'origin': 'fleet' if ring.fleet else 'local'}
 
 
+STATE_DIR = '/run/hardened-tls-resumption'
+
+
+def _state_path(cfg, state_dir):
+    return os.path.join(state_dir, '%s.json' % cfg['name'])
+
+
+def load_server_state(cfg, state_dir=STATE_DIR):
+    """Generation and time of the last reload of a keys=server ring ({} before the first)."""
+    try:
+        data = _fs.read_nofollow(_state_path(cfg, state_dir))
+    except (OSError, IOError):
+        return {}
+    try:
+        state = json.loads(data.decode('utf-8'))
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def save_server_state(cfg, state, state_dir=STATE_DIR):
+    try:
+        os.mkdir(state_dir, 0o700)
+    except OSError:
+        pass
+    st = os.lstat(state_dir)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o022:
+        raise ResumptionError('%s must be a directory owned by this user that nobody else can write' % state_dir)
+    _fs.secure_write(_state_path(cfg, state_dir), (json.dumps(state, sort_keys=True) + '\n').encode('utf-8'), mode=0o600)
+
+
+def server_ring_summary(cfg, state):
+    return {'name': cfg['name'], 'keys': 'server', 'server': cfg['server'], 'store': None, 'size': 1,
+            'generation': int(state.get('generation', 0)), 'rotated_at': state.get('rotated_at'),
+            'current_key_name': None, 'members': []}
+
+
+def act_server_keys(cfg, action, runner=run, now=None, state_dir=STATE_DIR):
+    """A ring with no keys: the server makes its own at each reload."""
+    state = load_server_state(cfg, state_dir)
+    if action == 'status':
+        return {'ring': server_ring_summary(cfg, state)}
+    how = 'none'
+    done = 'none'
+    if action == 'rotate':
+        how = _reload.pick_up(runner, cfg, None, None)
+        if not how.startswith('skipped'):
+            done = 'rotated'
+            state = {'generation': int(state.get('generation', 0)) + 1, 'rotated_at': int(now if now is not None else time.time())}
+            save_server_state(cfg, state, state_dir)
+    return {'action': done, 'generation': int(state.get('generation', 0)), 'current_key_name': None, 'pick_up': how,
+            'keys': 'server'}
+
+
 def act(cfg, action, runner=run, now=None):
+    if cfg.get('keys') == 'server':
+        return act_server_keys(cfg, action, runner, now)
     if cfg.get('fleet'):
         return act_fleet(cfg, action, runner, now)
     store = cfg['store']

@@ -26,6 +26,15 @@ CONF_DIR = '/etc/hardened-tls-resumption/rings'
 LAUNCHER = 'hardened-tls-ring'
 MIN_PERIOD = 10
 MAX_PERIOD = 7 * 24 * 3600
+# Where the keys come from: 'ring' (files of a ring in a memory-only store, the
+# usual case) or 'server' (the server makes a fresh random key itself each time
+# it is reloaded, and keeps it in its own memory only: the timer just reloads it
+# every period; see docs/apache-tls13.md for why Apache uses this).
+KEY_SOURCES = ('ring', 'server')
+# Reload methods that make a server-made key new: a reload of nginx without key
+# files keeps its key (1.23.2+ keeps it in shared memory), HAProxy's runtime API
+# pushes ring keys, and 'none' would never rotate anything.
+SERVER_KEY_RELOADS = ('apache', 'command')
 
 
 def check_period(period):
@@ -70,6 +79,19 @@ def unit_names(name):
 
 def ring_config(p):
     """The ring's configuration file (no secrets)."""
+    if p.get('keys') == 'server':
+        cfg = {
+            'name': p['name'],
+            'keys': 'server',
+            'server': p['server'],
+            'period': p['period'],
+            'reload': p['reload'],
+            'service': p['service'],
+            'command': p.get('reload_command') or [],
+        }
+        if p.get('config_test'):
+            cfg['config_test'] = p['config_test']
+        return (json.dumps(cfg, indent=2, sort_keys=True) + '\n').encode('utf-8')
     cfg = {
         'name': p['name'],
         'store': p['store'],
@@ -109,9 +131,24 @@ def units(p):
     names = unit_names(p['name'])
     conf = os.path.join(CONF_DIR, '%s.json' % p['name'])
     cmd = '%s --config %s' % (os.path.join(LIB_DIR, LAUNCHER), conf)
-    mount = _systemd.mount_unit_name(p['store'])
     service = p['service'] + '.service' if p['service'] and '.' not in p['service'] else p['service']
     common = [('UMask', '0077'), ('NoNewPrivileges', 'yes')]
+    timer = _systemd.render_unit([
+        ('Unit', [('Description', 'Rotate the TLS ticket key ring %s every %d s' % (p['name'], p['period']))]),
+        ('Timer', timer_settings(p) + [('Unit', names['rotate_service'])]),
+        ('Install', [('WantedBy', 'timers.target')]),
+    ])
+    if p.get('keys') == 'server':
+        # No ring, no store, no boot unit: the server makes its key when it starts.
+        return {
+            names['rotate_service']: _systemd.render_unit([
+                ('Unit', [('Description', 'Give %s a new TLS ticket key (ring %s)' % (p['service'], p['name'])),
+                          ('StartLimitIntervalSec', '0')]),
+                ('Service', [('Type', 'oneshot'), ('ExecStart', '%s rotate' % cmd)] + common),
+            ]),
+            names['timer']: timer,
+        }
+    mount = _systemd.mount_unit_name(p['store'])
     boot_unit = [('Description', 'Create the TLS ticket key ring %s when its store is empty' % p['name']),
                  ('RequiresMountsFor', p['store']), ('After', mount), ('DefaultDependencies', 'no'),
                  ('After', 'local-fs.target'), ('Before', 'shutdown.target')]
@@ -134,22 +171,30 @@ def units(p):
                       ('StartLimitIntervalSec', '0')]),
             ('Service', [('Type', 'oneshot'), ('ExecStart', '%s rotate' % cmd)] + common),
         ]),
-        names['timer']: _systemd.render_unit([
-            ('Unit', [('Description', 'Rotate the TLS ticket key ring %s every %d s' % (p['name'], p['period']))]),
-            ('Timer', timer_settings(p) + [('Unit', names['rotate_service'])]),
-            ('Install', [('WantedBy', 'timers.target')]),
-        ]),
+        names['timer']: timer,
     }
 
 
 def check_params(p):
     _systemd.check_name(p['name'])
-    _ring.check_spec(p['server'], p['key_size'], p['size'])
     check_period(p['period'])
     if p['reload'] not in _reload.METHODS:
         raise ResumptionError('reload must be one of %s, got %r' % (', '.join(_reload.METHODS), p['reload']))
     if p['reload'] == 'command' and not p.get('reload_command'):
         raise ResumptionError('reload=command needs reload_command (an argument list)')
+    keys = p.get('keys') or 'ring'
+    if keys not in KEY_SOURCES:
+        raise ResumptionError('keys must be one of %s, got %r' % (', '.join(KEY_SOURCES), keys))
+    if keys == 'server':
+        if p['reload'] not in SERVER_KEY_RELOADS:
+            raise ResumptionError('keys=server needs a reload that gives the server a new key (%s), got reload=%s'
+                                  % (' or '.join(SERVER_KEY_RELOADS), p['reload']))
+        if p.get('fleet'):
+            raise ResumptionError('keys=server cannot be shared by a fleet: each server makes its own key')
+        return
+    _ring.check_spec(p['server'], p['key_size'], p['size'])
+    if not p.get('store'):
+        raise ResumptionError('store is required unless keys=server')
     if not os.path.isabs(p['store']):
         raise ResumptionError('store must be an absolute path, got %r' % (p['store'],))
     if p.get('fleet'):

@@ -39,9 +39,21 @@ options:
     type: str
     required: true
   store:
-    description: The key store of the ring.
+    description: The key store of the ring. Required unless O(keys=server).
     type: path
-    required: true
+  keys:
+    description:
+      - Where the ticket keys come from. V(ring) (default) the ring made by
+        M(hardened_tls.resumption.ticket_key_ring) in O(store), rotated by the timer.
+      - V(server) no ring and no store at all; the server makes a fresh random key each time it is reloaded and keeps it
+        in its own memory only, and the timer reloads it every O(period) (after its configuration test). Only with a
+        O(reload) that gives the server a new key (V(apache) or V(command)); not with O(fleet). The Apache role uses it,
+        since Apache 2.4 built with OpenSSL 3 reads the HMAC half of a C(SSLSessionTicketKeyFile) from a stack buffer that is
+        gone after start-up, so its child processes disagree on tickets (see C(docs/apache-tls13.md)).
+    type: str
+    choices: [ring, server]
+    default: ring
+    version_added: 0.1.0
   server:
     description: The ring's layout (as in M(hardened_tls.resumption.ticket_key_ring)).
     type: str
@@ -112,6 +124,13 @@ EXAMPLES = r'''
     server: nginx
     period: 43200
 
+- name: Give Apache a new key of its own (made by OpenSSL in Apache's memory) with a graceful restart every 12 hours
+  hardened_tls.resumption.rotation_timer:
+    name: apache
+    server: apache
+    keys: server
+    period: 43200
+
 - name: Rotate HAProxy's ring without reloads, through the runtime API
   hardened_tls.resumption.rotation_timer:
     name: haproxy
@@ -165,7 +184,7 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils import _re
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _timer
 # Imported so that they travel with the module and can be copied to the host.
-from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet  # noqa: F401 pylint: disable=unused-import
@@ -194,13 +213,24 @@ def present(p, systemctl, check_mode):
         changes.append('units')
         if not check_mode:
             systemctl.daemon_reload()
+    wanted = _timer.units(p)
+    for unit in (names['boot_service'], names['rotate_service']):
+        # A unit the other key source had (the boot unit of a ring): stopped and removed.
+        if unit not in wanted and os.path.exists(os.path.join(_systemd.UNIT_DIR, unit)):
+            changes.append('%s removed' % unit)
+            if not check_mode:
+                systemctl('disable', '--now', unit, check=False)
+                os.unlink(os.path.join(_systemd.UNIT_DIR, unit))
+                systemctl.daemon_reload()
     for unit in (names['boot_service'], names['timer']):
+        if unit not in wanted:
+            continue
         if units_changed or not systemctl.is_enabled(unit):
             if not systemctl.is_enabled(unit):
                 changes.append('%s enabled' % unit)
             if not check_mode:
                 systemctl('reenable', unit)
-    if not systemctl.is_active(names['boot_service']):
+    if names['boot_service'] in wanted and not systemctl.is_active(names['boot_service']):
         changes.append('%s started' % names['boot_service'])
         if not check_mode:
             systemctl('start', names['boot_service'])
@@ -230,6 +260,11 @@ def absent(p, systemctl, check_mode):
         changes.append('config removed')
         if not check_mode:
             os.unlink(conf)
+    state = os.path.join(_rotate_cli.STATE_DIR, '%s.json' % p['name'])
+    if os.path.lexists(state):
+        changes.append('state removed')
+        if not check_mode:
+            os.unlink(state)
     if changes and not check_mode:
         systemctl.daemon_reload()
     return changes
@@ -239,7 +274,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str', required=True),
-            store=dict(type='path', required=True),
+            store=dict(type='path'),
+            keys=dict(type='str', choices=list(_timer.KEY_SOURCES), default='ring', no_log=False),
             server=dict(type='str', choices=['nginx', 'apache', 'haproxy'], required=True),
             key_size=dict(type='int', choices=[48, 80]),
             size=dict(type='int', default=3),
@@ -254,6 +290,7 @@ def main():
             time_offset=dict(type='int', default=0),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
         ),
+        required_if=[('keys', 'ring', ['store'])],
         supports_check_mode=True,
     )
     p = dict(module.params)

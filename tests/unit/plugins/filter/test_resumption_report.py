@@ -210,6 +210,20 @@ def test_ring_state():
     assert rr.store_text(dict(nginx, noswap=False)) == 'tmpfs (may swap)'
 
 
+def test_ring_state_of_server_made_keys():
+    # Apache's default: no ring, no store; the timer's status says so.
+    res = {'item': '/etc/hardened-tls-resumption/rings/apache.json', 'rc': 0,
+           'stdout': json.dumps({'ring': {'name': 'apache', 'keys': 'server', 'server': 'apache', 'store': None,
+                                          'size': 1, 'generation': 4, 'rotated_at': 1764338400,
+                                          'current_key_name': None, 'members': []}})}
+    ring, = rr.resumption_ring_state({'results': [res]}, findmnt={'stdout': FINDMNT}, timers={'stdout': TIMERS})
+    assert ring['keys'] == 'server' and ring['generation'] == 4 and ring['fstype'] is None
+    assert rr.store_text(ring) == 'none: the server makes its key, in its memory only'
+    nginx, = rr.resumption_ring_state({'results': [status('nginx', '/run/hardened-tls/nginx', 'nginx', 7)]},
+                                      findmnt={'stdout': FINDMNT})
+    assert nginx['keys'] == 'ring'
+
+
 def test_ring_state_fleet_next_rotation_from_schedule():
     # 1764338400 = 2025-11-28T14:00:00Z; the timer's own next elapse is ignored
     # for a fleet ring: it rotates at the schedule's boundary on every node.

@@ -41,7 +41,7 @@ def test_parse_mountinfo_fields(mounts):
     assert len(mounts) == 10
     root = mounts[0]
     assert root == {
-        'mount_id': 27, 'parent_id': 1, 'root': '/', 'mount_point': '/',
+        'mount_id': 27, 'parent_id': 1, 'device': '254:0', 'root': '/', 'mount_point': '/',
         'mount_options': ['rw', 'relatime'], 'fstype': 'ext4', 'source': '/dev/vda',
         'super_options': ['rw', 'discard'],
     }
@@ -575,3 +575,32 @@ def test_process_sees_memory_mount_reads_that_process_mounts():
 
 def test_process_sees_memory_mount_unknown_process():
     assert _fs.process_sees_memory_mount(2 ** 31 - 1, '/run') is None
+
+
+def _mountinfo_file(tmp_path, name, lines):
+    path = tmp_path / name
+    path.write_text(''.join(line + '\n' for line in lines))
+    return str(path)
+
+
+def test_process_sees_memory_mount_refuses_a_stale_copy_of_the_store(tmp_path, monkeypatch):
+    # The server's namespace still holds the store's earlier tmpfs (device 0:61) after the store
+    # was unmounted and mounted again here (device 0:75): a reload would find no key file there.
+    theirs = _mountinfo_file(tmp_path, 'theirs', [
+        '1 0 254:1 / / rw - ext4 /dev/vda rw',
+        '90 1 0:61 / /run/hardened-tls/apache rw,nosuid - tmpfs tmpfs rw,mode=700,noswap',
+    ])
+    ours_same = _mountinfo_file(tmp_path, 'ours_same', [
+        '1 0 254:1 / / rw - ext4 /dev/vda rw',
+        '40 1 0:61 / /run/hardened-tls/apache rw,nosuid - tmpfs tmpfs rw,mode=700,noswap',
+    ])
+    ours_new = _mountinfo_file(tmp_path, 'ours_new', [
+        '1 0 254:1 / / rw - ext4 /dev/vda rw',
+        '41 1 0:75 / /run/hardened-tls/apache rw,nosuid - tmpfs tmpfs rw,mode=700,noswap',
+    ])
+    real_read = _fs.read_mountinfo
+    monkeypatch.setattr(_fs, 'read_mountinfo', lambda path=_fs.MOUNTINFO: real_read(theirs if path.startswith('/proc/') else path))
+    assert _fs.process_sees_memory_mount(4242, '/run/hardened-tls/apache', own_mountinfo=ours_same) is True
+    assert _fs.process_sees_memory_mount(4242, '/run/hardened-tls/apache', own_mountinfo=ours_new) is False
+    # Nothing mounted here (cannot compare): what the server sees decides.
+    assert _fs.process_sees_memory_mount(4242, '/run/hardened-tls/apache', own_mountinfo=str(tmp_path / 'none')) is True

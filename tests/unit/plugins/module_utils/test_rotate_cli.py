@@ -159,3 +159,83 @@ def test_status_shows_names_not_key_bytes(conf_file, shm_store):
     parsed = json.loads(text)['ring']
     assert [k['role'] for k in parsed['members']] == ['previous-2', 'previous', 'current', 'next']
     assert parsed['files'] == [os.path.join(shm_store, 'active', 'tls-ticket-keys')]
+
+
+# ---------------------------------------------------------------- keys made by the server (Apache)
+
+def server_config(**kw):
+    cfg = {'name': 'apache', 'keys': 'server', 'server': 'apache', 'period': 20, 'reload': 'apache',
+           'service': 'apache2', 'command': []}
+    cfg.update(kw)
+    return cfg
+
+
+class Runner(object):
+    """systemctl and apachectl as the rotation sees them."""
+
+    def __init__(self, active=True, config_ok=True):
+        self.active, self.config_ok, self.calls = active, config_ok, []
+
+    def __call__(self, argv):
+        self.calls.append(list(argv))
+        if argv[:2] == ['systemctl', 'is-active']:
+            return (0, 'active\n', '') if self.active else (3, 'inactive\n', '')
+        if argv[:2] == ['apachectl', '-t']:
+            return (0, '', 'Syntax OK') if self.config_ok else (1, '', 'AH00526: Syntax error on line 3')
+        if argv[:2] == ['systemctl', 'show']:
+            return 0, '4242\n', ''
+        return 0, '', ''
+
+
+def test_server_keys_rotate_reloads_and_counts(tmp_path):
+    state_dir = str(tmp_path / 'state')
+    run = Runner()
+    first = _rotate_cli.act_server_keys(server_config(), 'rotate', run, now=NOW, state_dir=state_dir)
+    assert first == {'action': 'rotated', 'generation': 1, 'current_key_name': None, 'pick_up': 'reload', 'keys': 'server'}
+    assert ['apachectl', '-t'] in run.calls
+    assert any(c[:2] == ['systemctl', 'reload'] and 'apache2' in c[-1] for c in run.calls)
+    second = _rotate_cli.act_server_keys(server_config(), 'rotate', Runner(), now=NOW + 20, state_dir=state_dir)
+    assert second['generation'] == 2
+    status = _rotate_cli.act_server_keys(server_config(), 'status', Runner(), state_dir=state_dir)
+    assert status['ring']['generation'] == 2 and status['ring']['rotated_at'] == NOW + 20
+    assert status['ring']['members'] == [] and status['ring']['store'] is None
+    assert oct(os.stat(state_dir).st_mode & 0o777) == '0o700'
+    assert oct(os.stat(os.path.join(state_dir, 'apache.json')).st_mode & 0o777) == '0o600'
+
+
+def test_server_keys_failed_config_test_never_reloads_nor_counts(tmp_path):
+    state_dir = str(tmp_path / 'state')
+    run = Runner(config_ok=False)
+    with pytest.raises(Exception, match='configuration test apachectl -t failed, no reload'):
+        _rotate_cli.act_server_keys(server_config(), 'rotate', run, now=NOW, state_dir=state_dir)
+    assert not any(c[:2] == ['systemctl', 'reload'] for c in run.calls)
+    assert _rotate_cli.act_server_keys(server_config(), 'status', Runner(), state_dir=state_dir)['ring']['generation'] == 0
+
+
+def test_server_keys_stopped_server_is_not_started_nor_counted(tmp_path):
+    state_dir = str(tmp_path / 'state')
+    run = Runner(active=False)
+    res = _rotate_cli.act_server_keys(server_config(), 'rotate', run, now=NOW, state_dir=state_dir)
+    assert res['action'] == 'none' and res['pick_up'] == 'skipped: apache2 is not running'
+    assert not any(c[:2] in (['systemctl', 'reload'], ['systemctl', 'start']) for c in run.calls)
+
+
+def test_server_keys_ensure_does_nothing(tmp_path):
+    run = Runner()
+    res = _rotate_cli.act_server_keys(server_config(), 'ensure', run, state_dir=str(tmp_path / 'state'))
+    assert res['action'] == 'none' and run.calls == []
+
+
+def test_server_keys_state_dir_writable_by_others_is_refused(tmp_path):
+    state_dir = tmp_path / 'state'
+    state_dir.mkdir(mode=0o777)
+    os.chmod(str(state_dir), 0o777)
+    with pytest.raises(Exception, match='nobody else can write'):
+        _rotate_cli.act_server_keys(server_config(), 'rotate', Runner(), now=NOW, state_dir=str(state_dir))
+
+
+def test_act_dispatches_server_keys(monkeypatch):
+    seen = []
+    monkeypatch.setattr(_rotate_cli, 'act_server_keys', lambda cfg, action, runner, now: seen.append(action) or {})
+    _rotate_cli.act(server_config(), 'status')
+    assert seen == ['status']

@@ -253,3 +253,51 @@ def test_check_params_accepts():
 def test_check_params_refuses(kw, message):
     with pytest.raises(ResumptionError, match=message):
         _timer.check_params(params(**kw))
+
+
+# ---------------------------------------------------------------- keys made by the server (Apache)
+
+def server_params(**kw):
+    return params(**dict({'name': 'apache', 'server': 'apache', 'store': None, 'reload': 'apache',
+                          'service': 'apache2', 'keys': 'server', 'period': 20}, **kw))
+
+
+def test_server_keys_units_have_no_store_and_no_boot_unit():
+    units = _timer.units(server_params())
+    assert sorted(units) == ['hardened-tls-rotate-apache.service', 'hardened-tls-rotate-apache.timer']
+    rot = units['hardened-tls-rotate-apache.service']
+    assert values(rot, 'Unit', 'RequiresMountsFor') == []
+    assert values(rot, 'Unit', 'StartLimitIntervalSec') == ['0']
+    assert values(rot, 'Service', 'ExecStart') == [
+        '/usr/local/lib/hardened-tls-resumption/hardened-tls-ring --config /etc/hardened-tls-resumption/rings/apache.json rotate']
+    assert values(units['hardened-tls-rotate-apache.timer'], 'Timer', 'OnUnitActiveSec') == ['20s']
+
+
+def test_server_keys_config_holds_no_store():
+    cfg = json.loads(_timer.ring_config(server_params()).decode('utf-8'))
+    assert cfg == {'name': 'apache', 'keys': 'server', 'server': 'apache', 'period': 20, 'reload': 'apache',
+                   'service': 'apache2', 'command': []}
+
+
+def test_ring_config_of_a_ring_is_unchanged_by_the_keys_option():
+    # Existing rings keep byte-identical config files (no change reported on upgrade).
+    assert _timer.ring_config(params(keys='ring')) == _timer.ring_config(params())
+    assert 'keys' not in json.loads(_timer.ring_config(params()).decode('utf-8'))
+
+
+def test_check_params_accepts_server_keys():
+    _timer.check_params(server_params())
+    _timer.check_params(server_params(reload='command', reload_command=['/usr/local/bin/new-key']))
+
+
+@pytest.mark.parametrize('kw, message', [
+    ({'reload': 'nginx'}, 'keys=server needs a reload that gives the server a new key'),
+    ({'reload': 'haproxy'}, 'keys=server needs a reload'),
+    ({'reload': 'none'}, 'keys=server needs a reload'),
+    ({'fleet': True}, 'cannot be shared by a fleet'),
+    ({'keys': 'disk'}, 'keys must be one of ring, server'),
+    ({'keys': 'ring'}, 'store is required unless keys=server'),
+])
+def test_check_params_refuses_server_keys(kw, message):
+    with pytest.raises(ResumptionError, match=message):
+        _timer.check_params(server_params(**kw))
