@@ -31,6 +31,7 @@ def check_store_path(path, mounts):
     """Refuse what must never become a key store. Returns the existing memory mount or None."""
     if not isinstance(path, str) or not os.path.isabs(path):
         raise ResumptionError('path must be an absolute path, got %r' % (path,))
+    _systemd.check_unit_path(path)
     norm = _fs.normpath(path)
     if norm in ('/', '/run', '/dev', '/dev/shm', '/tmp', '/proc', '/sys', '/etc', '/usr', '/var', '/home', '/root', '/boot'):
         raise ResumptionError('path %s is a system directory: give a directory of its own, like /run/tls-keys' % norm)

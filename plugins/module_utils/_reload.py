@@ -13,8 +13,12 @@ A failed configuration test never reaches a reload.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import binascii
 import os
 import socket
+import stat
+import struct
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
@@ -49,31 +53,120 @@ def haproxy_keys(after):
     return [m.key for m in after.members[-HAPROXY_KEYS:]]
 
 
-def haproxy_command(sock_path, command, timeout=5.0):
-    """Send one command to a HAProxy stats socket and return its answer."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
+def check_root_only_path(path):
+    """Refuse a socket path that anyone but root could have put there or could replace:
+    every directory from / down must be owned by root and writable by root alone, and
+    the path itself a socket owned by root (lstat: a symbolic link is refused)."""
+    path = _fs.normpath(path)
+    if not os.path.isabs(path):
+        raise ResumptionError('stats socket %s: not an absolute path' % path)
+    current = '/'
+    for part in [p for p in os.path.dirname(path).split('/') if p]:
+        current = os.path.join(current, part)
+        st = os.lstat(current)
+        if stat.S_ISLNK(st.st_mode):
+            raise ResumptionError('stats socket %s: %s is a symbolic link' % (path, current))
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            raise ResumptionError('stats socket %s: the directory %s can be written by others than root (owner uid %d, mode %04o); '
+                                  'put the socket in a directory only root can write'
+                                  % (path, current, st.st_uid, stat.S_IMODE(st.st_mode)))
+    st = os.lstat(path)
+    if not stat.S_ISSOCK(st.st_mode):
+        raise ResumptionError('stats socket %s: not a socket' % path)
+    if st.st_uid != 0:
+        raise ResumptionError('stats socket %s: owned by uid %d, not root' % (path, st.st_uid))
+
+
+def peer_pid(sock):
+    """The pid of the process at the other end of a connected Unix socket (SO_PEERCRED)."""
+    option = getattr(socket, 'SO_PEERCRED', 17)
+    pid, dummy_uid, dummy_gid = struct.unpack('3i', sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize('3i')))
+    return pid
+
+
+def process_cgroup(pid, proc='/proc'):
+    """The cgroup (v2 path, or the v1 name=systemd one) of a process, or None."""
     try:
-        s.connect(sock_path)
-        s.sendall(command.encode('ascii') + b'\n')
-        chunks = []
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b''.join(chunks).decode('utf-8', 'replace')
-    finally:
-        s.close()
+        with open(os.path.join(proc, str(int(pid)), 'cgroup'), 'r') as f:
+            lines = f.read().splitlines()
+    except (OSError, IOError, ValueError):
+        return None
+    for line in lines:
+        parts = line.split(':', 2)
+        if len(parts) == 3 and (parts[0] == '0' and parts[1] == '' or parts[1] == 'name=systemd'):
+            return parts[2]
+    return None
 
 
-def haproxy_push(sock_path, ref, keys):
-    """Append keys to HAProxy's in-memory ring for the file reference ref."""
+class HAProxySocket(object):
+    """The admin stats socket of the HAProxy the ring belongs to, checked before each use:
+    the path (root's alone, see check_root_only_path) and the peer (a process of the
+    server's own cgroup, compared with its main process: SO_PEERCRED), so that nothing
+    else listening there ever receives a key."""
+
+    def __init__(self, path, expected_cgroup=None, timeout=5.0):
+        self.path = path
+        self.expected_cgroup = expected_cgroup
+        self.timeout = timeout
+
+    def command(self, command):
+        check_root_only_path(self.path)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        try:
+            s.connect(self.path)
+            if self.expected_cgroup is not None:
+                pid = peer_pid(s)
+                cgroup = process_cgroup(pid)
+                if cgroup is None or cgroup != self.expected_cgroup:
+                    raise ResumptionError('stats socket %s is served by pid %d (cgroup %s), not by the server (cgroup %s): '
+                                          'refusing to send it a key' % (self.path, pid, cgroup, self.expected_cgroup))
+            s.sendall(command.encode('ascii') + b'\n')
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return b''.join(chunks).decode('utf-8', 'replace')
+        finally:
+            s.close()
+
+
+def haproxy_key_names(answer):
+    """Key names (hex) of a `show tls-keys <ref>` answer, oldest first. The answer holds
+    the secrets in base64: only the first 16 bytes of each (the public name) are kept."""
+    names = []
+    for line in answer.splitlines():
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        fields = line.split()
+        if len(fields) < 2:
+            continue
+        try:
+            raw = base64.b64decode(fields[1].encode('ascii'), validate=True)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            continue
+        if len(raw) in (48, 80):
+            names.append(binascii.hexlify(raw[:_keys.NAME_LEN]).decode('ascii'))
+        raw = None
+    return names
+
+
+def haproxy_push(sock, ref, keys):
+    """Append keys to HAProxy's in-memory ring for the file reference ref, then read the
+    key names back: HAProxy must hold exactly these keys last, in this order."""
     for key in keys:
-        answer = haproxy_command(sock_path, 'set ssl tls-key %s %s' % (ref, _keys.haproxy_line(key)))
+        answer = sock.command('set ssl tls-key %s %s' % (ref, _keys.haproxy_line(key)))
         if 'updated' not in answer.lower():
             # The answer never echoes the key; keep only its first line.
             raise ResumptionError('HAProxy refused the new ticket key for %s: %s' % (ref, answer.strip().splitlines()[0] if answer.strip() else 'no answer'))
+    held = haproxy_key_names(sock.command('show tls-keys %s' % ref))
+    want = [k.name_hex for k in keys]
+    if held[-len(want):] != want:
+        raise ResumptionError('HAProxy holds the key names %s for %s after the push, expected %s last: '
+                              'the keys did not reach the server' % (', '.join(held) or 'none', ref, ', '.join(want)))
     return len(keys)
 
 
@@ -129,9 +222,13 @@ def pick_up(run, cfg, before, after):
         ref = cfg.get('haproxy_ref')
         reason = 'no stats socket configured'
         if sock and ref:
-            if os.path.exists(sock):
+            if os.path.lexists(sock):
+                pid = systemctl.main_pid(service)
+                expected = process_cgroup(pid) if pid else None
                 try:
-                    haproxy_push(sock, ref, haproxy_keys(after))
+                    if expected is None:
+                        raise ResumptionError('cannot read the cgroup of %s to check who serves the socket' % service)
+                    haproxy_push(HAProxySocket(sock, expected_cgroup=expected), ref, haproxy_keys(after))
                     return 'runtime-api'
                 except (OSError, socket.error) as e:
                     reason = 'stats socket %s: %s' % (sock, e.strerror or e)

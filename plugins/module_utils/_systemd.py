@@ -48,6 +48,25 @@ def check_name(name, what='name'):
     return name
 
 
+# What may go into a unit file: a newline would add directives, '%' is a systemd
+# specifier, white space splits the lists of RequiresMountsFor= and After=.
+SERVICE_RE = re.compile(r'^[A-Za-z0-9:_.@-]{1,255}\Z')
+UNIT_PATH_RE = re.compile(r'^/[A-Za-z0-9_./+:@,=-]{0,4095}\Z')
+
+
+def check_service_name(name, what='service'):
+    if not isinstance(name, str) or not SERVICE_RE.match(name):
+        raise ResumptionError('%s must be a systemd unit name (letters, digits, : _ . @ -), got %r' % (what, name))
+    return name
+
+
+def check_unit_path(path, what='path'):
+    if not isinstance(path, str) or not UNIT_PATH_RE.match(path):
+        raise ResumptionError('%s must be an absolute path of letters, digits and _ . / + : @ , = - only (it is written '
+                              'into unit files: no white space, %% or control characters), got %r' % (what, path))
+    return path
+
+
 def render_unit(sections):
     """Render [(section, [(key, value), ...]), ...] as a unit file (bytes)."""
     lines = ['# Managed by hardened_tls.resumption: local changes are overwritten.']

@@ -175,8 +175,16 @@ def units(p):
     }
 
 
+def check_unit_values(p):
+    if p.get('service') is not None:
+        _systemd.check_service_name(p['service'])
+    if p.get('store') is not None:
+        _systemd.check_unit_path(p['store'], 'store')
+
+
 def check_params(p):
     _systemd.check_name(p['name'])
+    check_unit_values(p)
     check_period(p['period'])
     if p['reload'] not in _reload.METHODS:
         raise ResumptionError('reload must be one of %s, got %r' % (', '.join(_reload.METHODS), p['reload']))

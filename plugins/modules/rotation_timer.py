@@ -87,7 +87,11 @@ options:
     description: The server's systemd unit (default V(nginx), V(apache2) or V(haproxy)). The boot unit runs before it.
     type: str
   haproxy_socket:
-    description: Admin-level HAProxy stats socket for runtime key updates (O(reload=haproxy)).
+    description:
+      - Admin-level HAProxy stats socket for runtime key updates (O(reload=haproxy)). Before each push the rotation
+        checks that it is a socket owned by root, in directories only root can write, and that the process serving it
+        is in the cgroup of O(service)'s main process (C(SO_PEERCRED)); after the push it reads the key names back.
+        When a check fails no key is sent and the server is reloaded instead (after its configuration test).
     type: path
   fleet:
     description:

@@ -50,6 +50,10 @@ def mounts_of(*lines):
     ('//dev/shm', 'is a system directory'),
     ('//tmp/', 'is a system directory'),
     ('//', 'is a system directory'),
+    # written into the mount unit (Where=): a newline would add directives, % is a specifier
+    ('/run/tls-keys\nExecStartPre=/bin/true', 'written into unit files'),
+    ('/run/tls-%h', 'written into unit files'),
+    ('/run/tls keys', 'written into unit files'),
 ])
 def test_check_store_path_refuses(path, message):
     with pytest.raises(ResumptionError, match=message):

@@ -10,6 +10,7 @@ import base64
 import os
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 
@@ -136,11 +137,16 @@ def test_pick_up_reload_failure(fake_runner, rings):
 # ---------------------------------------------------------------- HAProxy runtime API
 
 class StatsSocket(object):
-    """A tiny HAProxy stats socket: one command per connection, like `socat` use of it."""
+    """A tiny HAProxy stats socket: one command per connection, like `socat` use of it.
+    Like HAProxy it keeps the last three keys pushed with `set ssl tls-key` and dumps
+    them with `show tls-keys REF`; `answer` replaces the answer to `set` (a refusal),
+    and `forget` acknowledges keys without keeping them (a push that did not land)."""
 
-    def __init__(self, path, answer='TLS ticket key updated!\n'):
+    def __init__(self, path, answer=None, forget=False, keys=None):
         self.path = path
         self.answer = answer
+        self.forget = forget
+        self.keys = list(keys or [])
         self.commands = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
@@ -150,6 +156,18 @@ class StatsSocket(object):
         self.thread = threading.Thread(target=self.serve)
         self.thread.daemon = True
         self.thread.start()
+
+    def respond(self, command):
+        words = command.split()
+        if words[:3] == ['set', 'ssl', 'tls-key']:
+            if self.answer is not None:
+                return self.answer
+            if not self.forget:
+                self.keys = (self.keys + [words[4]])[-3:]
+            return 'TLS ticket key updated!\n'
+        if words[:2] == ['show', 'tls-keys']:
+            return '# id secret\n# 0 (%s)\n' % words[2] + ''.join('0.%d %s\n' % (i, k) for i, k in enumerate(self.keys))
+        return 'Unknown command\n'
 
     def serve(self):
         while not self.stop.is_set():
@@ -167,8 +185,12 @@ class StatsSocket(object):
                     if not chunk:
                         break
                     data += chunk
+                if not data:
+                    continue    # a client that checked who we are and left
                 self.commands.append(data.decode('ascii'))
-                conn.sendall(self.answer.encode('ascii') + b'\n')
+                conn.sendall(self.respond(data.decode('ascii')).encode('ascii'))
+            except OSError:
+                pass
             finally:
                 conn.close()
 
@@ -192,16 +214,25 @@ def sock_dir(tmp_path):
 
 
 @pytest.fixture
-def stats_socket(sock_dir):
+def stats_socket(sock_dir, monkeypatch):
+    """A fake HAProxy socket in a temporary directory. The path and peer checks are
+    stood down for it (a temporary directory is never root's alone, and this process
+    is not in haproxy.service): tests below check them on their own."""
+    monkeypatch.setattr(_reload, 'check_root_only_path', lambda path: None)
+    monkeypatch.setattr(_reload, 'process_cgroup', lambda pid: '/system.slice/haproxy.service')
     servers = []
 
-    def start(answer='TLS ticket key updated!\n'):
-        s = StatsSocket(os.path.join(sock_dir, 'admin.sock'), answer)
+    def start(answer=None, forget=False, keys=None):
+        s = StatsSocket(os.path.join(sock_dir, 'admin.sock'), answer, forget, keys)
         servers.append(s)
         return s
     yield start
     for s in servers:
         s.close()
+
+
+def haproxy_runner(fake_runner, answers=None):
+    return fake_runner(dict({('systemctl', 'show'): (0, '4242\n', '')}, **(answers or {})))
 
 
 def _haproxy_rings(kind):
@@ -220,14 +251,16 @@ def _haproxy_rings(kind):
 def test_pick_up_haproxy_runtime_api(fake_runner, stats_socket, kind, count):
     server = stats_socket()
     before, after = _haproxy_rings(kind)
-    run = fake_runner()
+    run = haproxy_runner(fake_runner)
     cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
     assert _reload.pick_up(run, cfg, before, after) == 'runtime-api'
     expected = ['set ssl tls-key %s %s\n' % (REF, base64.b64encode(m.key.canonical()).decode('ascii'))
                 for m in after.members[-count:]]
-    assert server.commands == expected
-    # no reload, no config test: only the is-active query
-    assert run.calls == [['systemctl', 'is-active', '--quiet', 'haproxy']]
+    # the keys, then the read-back of their names
+    assert server.commands == expected + ['show tls-keys %s\n' % REF]
+    # no reload, no config test: the is-active query and the main pid (whose cgroup the peer must share)
+    assert run.calls == [['systemctl', 'is-active', '--quiet', 'haproxy'],
+                         ['systemctl', 'show', '--property=MainPID', '--value', 'haproxy']]
 
 
 def test_haproxy_push_order_makes_current_penultimate(stats_socket):
@@ -236,8 +269,8 @@ def test_haproxy_push_order_makes_current_penultimate(stats_socket):
     before = _ring.new_ring('haproxy', 48, 3, NOW)
     after = _ring.rotate(before, NOW + 1)
     haproxy_ring = [m.key.canonical() for m in before.members]
-    _reload.haproxy_push(server.path, REF, _reload.new_keys(before, after))
-    for cmd in server.commands:
+    _reload.haproxy_push(_reload.HAProxySocket(server.path), REF, _reload.new_keys(before, after))
+    for cmd in server.commands[:-1]:
         haproxy_ring = (haproxy_ring + [base64.b64decode(cmd.split()[-1])])[-3:]
     assert haproxy_ring[-2] == after.current.key.canonical()
     assert haproxy_ring == [m.key.canonical() for m in after.members]
@@ -252,9 +285,9 @@ def test_pick_up_haproxy_heals_a_lost_push(fake_runner, stats_socket, lag):
     after = _ring.rotate(before, NOW + 2)
     haproxy_ring = [m.key.canonical() for m in old.members]
     cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
-    assert _reload.pick_up(fake_runner(), cfg, before, after) == 'runtime-api'
+    assert _reload.pick_up(haproxy_runner(fake_runner), cfg, before, after) == 'runtime-api'
     ring_keys = [m.key.canonical() for m in after.members]
-    for cmd in server.commands:
+    for cmd in server.commands[:-1]:
         haproxy_ring = (haproxy_ring + [base64.b64decode(cmd.split()[-1])])[-3:]
     assert haproxy_ring == ring_keys
     assert haproxy_ring[-2] == after.current.key.canonical()
@@ -263,7 +296,7 @@ def test_pick_up_haproxy_heals_a_lost_push(fake_runner, stats_socket, lag):
 def test_pick_up_haproxy_refused_falls_back(fake_runner, stats_socket):
     server = stats_socket(answer="Unknown command: 'set ssl tls-key'\nmore")
     before, after = _haproxy_rings('rotate')
-    run = fake_runner()
+    run = haproxy_runner(fake_runner)
     cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
     how = _reload.pick_up(run, cfg, before, after)
     assert how.startswith('reload (runtime API unavailable: HAProxy refused the new ticket key for %s' % REF)
@@ -271,7 +304,7 @@ def test_pick_up_haproxy_refused_falls_back(fake_runner, stats_socket):
     assert 'more' not in how
     assert after.members[-1].key.name_hex not in how
     assert base64.b64encode(after.members[-1].key.canonical()).decode() not in how
-    assert run.calls[1:] == [list(_reload.CONFIG_TEST['haproxy']), ['systemctl', 'reload', 'haproxy']]
+    assert run.calls[-2:] == [list(_reload.CONFIG_TEST['haproxy']), ['systemctl', 'reload', 'haproxy']]
 
 
 def test_pick_up_haproxy_missing_socket(fake_runner, sock_dir):
@@ -285,12 +318,12 @@ def test_pick_up_haproxy_missing_socket(fake_runner, sock_dir):
                          ['systemctl', 'reload', 'haproxy']]
 
 
-def test_pick_up_haproxy_dead_socket(fake_runner, sock_dir):
+def test_pick_up_haproxy_dead_socket(fake_runner, sock_dir, stats_socket):
     path = os.path.join(sock_dir, 'dead.sock')
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     s.close()                      # the file stays, nobody listens
-    run = fake_runner()
+    run = haproxy_runner(fake_runner)
     how = _reload.pick_up(run, {'reload': 'haproxy', 'haproxy_socket': path, 'haproxy_ref': REF}, *_haproxy_rings('rotate'))
     assert how.startswith('reload (runtime API unavailable: stats socket %s: ' % path)
     assert 'refused' in how.lower()
@@ -315,9 +348,134 @@ def test_pick_up_haproxy_fallback_config_test_fails(fake_runner, sock_dir):
 
 
 def test_haproxy_command(stats_socket):
-    server = stats_socket(answer='hello')
-    assert _reload.haproxy_command(server.path, 'show tls-keys') == 'hello\n'
-    assert server.commands == ['show tls-keys\n']
+    server = stats_socket(answer='hello\n')
+    assert _reload.HAProxySocket(server.path).command('set ssl tls-key x y') == 'hello\n'
+    assert server.commands == ['set ssl tls-key x y\n']
+
+
+# ---------------------------------------------------------------- who may receive a key (issue 13)
+
+class FakeStat(object):
+    def __init__(self, mode, uid=0):
+        self.st_mode, self.st_uid = mode, uid
+
+
+DIR = stat.S_IFDIR
+SOCK = stat.S_IFSOCK
+
+
+def lstat_table(monkeypatch, table):
+    def fake(path):
+        if path not in table:
+            raise OSError(2, 'No such file or directory', path)
+        return table[path]
+    monkeypatch.setattr(_reload.os, 'lstat', fake)
+
+
+GOOD = {'/run': FakeStat(DIR | 0o755), '/run/hardened-tls-haproxy': FakeStat(DIR | 0o700),
+        '/run/hardened-tls-haproxy/admin.sock': FakeStat(SOCK | 0o600)}
+
+
+def test_root_only_socket_path_accepted(monkeypatch):
+    lstat_table(monkeypatch, GOOD)
+    _reload.check_root_only_path('/run/hardened-tls-haproxy/admin.sock')
+
+
+@pytest.mark.parametrize('change, message', [
+    # Debian's /run/haproxy: 2775 haproxy:haproxy, a group member can replace any socket in it
+    ({'/run/hardened-tls-haproxy': FakeStat(DIR | 0o2775, uid=108)}, 'can be written by others than root'),
+    ({'/run/hardened-tls-haproxy': FakeStat(DIR | 0o770)}, 'can be written by others than root'),
+    ({'/run': FakeStat(DIR | 0o1777)}, 'the directory /run can be written by others than root'),
+    ({'/run/hardened-tls-haproxy': FakeStat(stat.S_IFLNK | 0o777)}, 'is a symbolic link'),
+    ({'/run/hardened-tls-haproxy/admin.sock': FakeStat(stat.S_IFLNK | 0o777)}, 'not a socket'),
+    ({'/run/hardened-tls-haproxy/admin.sock': FakeStat(stat.S_IFREG | 0o600)}, 'not a socket'),
+    ({'/run/hardened-tls-haproxy/admin.sock': FakeStat(SOCK | 0o600, uid=33)}, 'owned by uid 33, not root'),
+])
+def test_socket_path_anyone_else_could_place_is_refused(monkeypatch, change, message):
+    lstat_table(monkeypatch, dict(GOOD, **change))
+    with pytest.raises(ResumptionError, match=message):
+        _reload.check_root_only_path('/run/hardened-tls-haproxy/admin.sock')
+
+
+def test_socket_path_checks_on_a_real_world_writable_directory(sock_dir):
+    path = os.path.join(sock_dir, 'admin.sock')
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    try:
+        # /tmp (1777) or the like is above every temporary directory
+        with pytest.raises(ResumptionError, match='can be written by others than root|owned by uid'):
+            _reload.check_root_only_path(path)
+    finally:
+        s.close()
+
+
+def test_peer_outside_the_server_cgroup_gets_no_key(sock_dir, monkeypatch):
+    """An impostor listening on the path (here: this test process) is refused before any key is sent."""
+    monkeypatch.setattr(_reload, 'check_root_only_path', lambda path: None)
+    server = StatsSocket(os.path.join(sock_dir, 'admin.sock'))
+    try:
+        ring = _ring.new_ring('haproxy', 48, 3, NOW)
+        sock = _reload.HAProxySocket(server.path, expected_cgroup='/system.slice/no-such-haproxy.service')
+        with pytest.raises(ResumptionError, match='is served by pid %d .* not by the server' % os.getpid()):
+            _reload.haproxy_push(sock, REF, _reload.haproxy_keys(ring))
+        assert server.commands == []
+        # the same process's own cgroup is accepted
+        own = _reload.HAProxySocket(server.path, expected_cgroup=_reload.process_cgroup(os.getpid()))
+        assert _reload.haproxy_push(own, REF, _reload.haproxy_keys(ring)) == 3
+    finally:
+        server.close()
+
+
+def test_peer_pid_is_the_listening_process(sock_dir):
+    path = os.path.join(sock_dir, 'peer.sock')
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(path)
+        assert _reload.peer_pid(client) == os.getpid()
+    finally:
+        client.close()
+        listener.close()
+
+
+def test_process_cgroup_reads_v2_and_v1(tmp_path):
+    (tmp_path / '7').mkdir()
+    (tmp_path / '7' / 'cgroup').write_text('0::/system.slice/haproxy.service\n')
+    (tmp_path / '8').mkdir()
+    (tmp_path / '8' / 'cgroup').write_text('12:cpu:/docker/x\n9:name=systemd:/docker/x/system.slice/haproxy.service\n')
+    assert _reload.process_cgroup(7, proc=str(tmp_path)) == '/system.slice/haproxy.service'
+    assert _reload.process_cgroup(8, proc=str(tmp_path)) == '/docker/x/system.slice/haproxy.service'
+    assert _reload.process_cgroup(9, proc=str(tmp_path)) is None
+
+
+def test_push_that_did_not_land_is_caught_by_the_read_back(fake_runner, stats_socket):
+    """HAProxy (or whatever answers) says updated but holds other keys: never taken as a pick-up."""
+    server = stats_socket(forget=True)
+    before, after = _haproxy_rings('rotate')
+    run = haproxy_runner(fake_runner)
+    cfg = {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF}
+    how = _reload.pick_up(run, cfg, before, after)
+    assert how.startswith('reload (runtime API unavailable: HAProxy holds the key names none for %s' % REF)
+    assert run.calls[-2:] == [list(_reload.CONFIG_TEST['haproxy']), ['systemctl', 'reload', 'haproxy']]
+
+
+def test_pick_up_without_the_server_cgroup_falls_back(fake_runner, stats_socket, monkeypatch):
+    server = stats_socket()
+    monkeypatch.setattr(_reload, 'process_cgroup', lambda pid: None)
+    how = _reload.pick_up(haproxy_runner(fake_runner), {'reload': 'haproxy', 'haproxy_socket': server.path, 'haproxy_ref': REF},
+                          *_haproxy_rings('rotate'))
+    assert how == 'reload (runtime API unavailable: cannot read the cgroup of haproxy to check who serves the socket)'
+    assert server.commands == []
+
+
+def test_key_names_of_a_dump_keep_names_only():
+    ring = _ring.new_ring('haproxy', 80, 3, NOW)
+    dump = '# id secret\n# 0 (%s)\n' % REF + ''.join(
+        '0.%d %s\n' % (i, base64.b64encode(m.key.canonical()).decode('ascii')) for i, m in enumerate(ring.members))
+    assert _reload.haproxy_key_names(dump) == [m.key.name_hex for m in ring.members]
+    assert _reload.haproxy_key_names('# id (file)\n0 (/x)\nUnknown command\n') == []
 
 
 # ---------------------------------------------------------------- a server that cannot see its store

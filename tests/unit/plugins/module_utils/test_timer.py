@@ -301,3 +301,27 @@ def test_check_params_accepts_server_keys():
 def test_check_params_refuses_server_keys(kw, message):
     with pytest.raises(ResumptionError, match=message):
         _timer.check_params(server_params(**kw))
+
+
+# ---------------------------------------------------------------- values written into unit files (issue 13)
+
+@pytest.mark.parametrize('kw', [
+    {'service': 'nginx\nExecStartPre=/bin/sh -c "cp /run/tls-keys/web/active/* /tmp"'},
+    {'service': 'nginx%n'},
+    {'service': 'nginx web'},
+    {'service': ''},
+    {'store': '/run/tls-keys/web\nExecStart=/bin/true'},
+    {'store': '/run/tls keys'},
+    {'store': '/run/%h/keys'},
+    {'store': '/run/keys\x00'},
+    {'store': 'run/keys'},
+])
+def test_check_params_refuses_values_that_would_change_a_unit(kw):
+    with pytest.raises(ResumptionError, match='must be'):
+        _timer.check_params(params(**kw))
+
+
+@pytest.mark.parametrize('kw', [{'service': 'apache2'}, {'service': 'nginx.service'}, {'service': 'haproxy@edge.service'},
+                                {'store': '/run/hardened-tls/nginx-edge_1'}])
+def test_check_params_accepts_plain_unit_values(kw):
+    _timer.check_params(params(**kw))
