@@ -134,26 +134,45 @@ class KeyStore(object):
     def mounts(self):
         return _fs.read_mountinfo(self.mountinfo)
 
-    def use_noswap(self, check_mode):
+    def choose(self, check_mode):
+        """(fstype, noswap) to mount: a store never swaps unless noswap=disabled says so by name.
+        Where this kernel's tmpfs has no noswap (before Linux 6.4), auto falls back to ramfs."""
         if self.fstype != 'tmpfs' or self.noswap == 'disabled':
-            return False
+            return self.fstype, False
         accepted = _fs.kernel_accepts_noswap() if check_mode else noswap_probe(self.run)
-        if not accepted and self.noswap == 'required':
+        if accepted:
+            return 'tmpfs', True
+        if self.noswap == 'required':
             raise ResumptionError('noswap=required but this kernel does not accept the tmpfs noswap option (Linux 6.4+): use fstype=ramfs')
-        return accepted
+        return 'ramfs', False
+
+    def check_live_mount(self, mount, fstype):
+        """Refuse a store already mounted in a way that breaks "never swapped" (or is of another type)."""
+        if mount['fstype'] == 'tmpfs' and _fs.swappable(mount) and self.noswap != 'disabled':
+            raise ResumptionError(
+                'path %s is a tmpfs mounted without noswap: its keys can reach swap. A mounted tmpfs cannot gain noswap; '
+                'remove the store (state=absent, which destroys its keys) and run again to get %s, or set noswap=disabled '
+                'to keep a store that can swap. Nothing was changed.'
+                % (self.path, 'a tmpfs with noswap' if fstype == 'tmpfs' else 'a ramfs store (this kernel has no tmpfs noswap)'))
+        if mount['fstype'] != fstype:
+            raise ResumptionError('path %s is already a %s key store; remove it (state=absent) before making it %s'
+                                  % (self.path, mount['fstype'], fstype))
 
     def present(self, check_mode=False):
         mounts = self.mounts()
         mount = check_store_path(self.path, mounts)
         if self.persist and not _systemd.is_systemd_booted():
             raise ResumptionError('persist=true needs systemd as the init system (a mount unit brings the store back at boot)')
-        noswap = self.use_noswap(check_mode)
-        options = _fs.tmpfs_options(self.size, 0o700, self.uid, self.gid, noswap, self.fstype)
+        fstype, noswap = self.choose(check_mode)
+        if mount is not None:
+            self.check_live_mount(mount, fstype)
+        size = self.size if fstype == 'tmpfs' else None
+        options = _fs.tmpfs_options(size, 0o700, self.uid, self.gid, noswap, fstype)
         changes = []
 
         unit_changed = False
         if self.persist:
-            unit_changed = _fs.write_if_changed(self.unit_path, unit_content(self.path, self.fstype, options),
+            unit_changed = _fs.write_if_changed(self.unit_path, unit_content(self.path, fstype, options),
                                                 mode=0o644, check_mode=check_mode)
             if unit_changed:
                 changes.append('unit')
@@ -172,12 +191,9 @@ class KeyStore(object):
                 if self.persist:
                     self.systemctl('start', self.unit)
                 else:
-                    self._mount(options)
-        elif mount['fstype'] != self.fstype:
-            raise ResumptionError('path %s is already a %s key store; remove it (state=absent) before making it %s'
-                                  % (self.path, mount['fstype'], self.fstype))
+                    self._mount(fstype, options)
         else:
-            differ = mounted_options_differ(mount, 0o700, self.uid, self.gid, self.size)
+            differ = mounted_options_differ(mount, 0o700, self.uid, self.gid, size)
             if differ:
                 changes.append('remounted (%s)' % ', '.join(differ))
                 if not check_mode:
@@ -193,12 +209,12 @@ class KeyStore(object):
                 os.chmod(self.path, 0o700)
                 if mount is not None:
                     changes.append('mode')
-        return changes, self.facts(check_mode)
+        return changes, self.facts(check_mode, fstype=fstype)
 
-    def _mount(self, options):
-        rc, out, err = self.run(['mount', '-t', self.fstype, '-o', ','.join(options), self.fstype, self.path])
+    def _mount(self, fstype, options):
+        rc, out, err = self.run(['mount', '-t', fstype, '-o', ','.join(options), fstype, self.path])
         if rc != 0:
-            raise ResumptionError('cannot mount %s on %s: %s' % (self.fstype, self.path, (err or out).strip()))
+            raise ResumptionError('cannot mount %s on %s: %s' % (fstype, self.path, (err or out).strip()))
 
     def absent(self, check_mode=False):
         mounts = self.mounts()
@@ -231,7 +247,7 @@ class KeyStore(object):
                     self.systemctl.daemon_reload()
         return changes, self.facts(check_mode, absent=True)
 
-    def facts(self, check_mode=False, absent=False):
+    def facts(self, check_mode=False, absent=False, fstype=None):
         mount = _fs.mount_at(self.path, self.mounts())
         result = {'path': self.path, 'unit': self.unit if self.persist else None, 'mounted': mount is not None}
         if mount is not None and _fs.is_memory_mount(mount):
@@ -241,5 +257,5 @@ class KeyStore(object):
                 'swappable': _fs.swappable(mount),
             })
         elif not absent:
-            result.update({'fstype': self.fstype, 'options': [], 'swappable': None})
+            result.update({'fstype': fstype or self.fstype, 'options': [], 'swappable': None})
         return result

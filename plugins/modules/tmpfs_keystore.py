@@ -59,8 +59,12 @@ options:
     default: root
   noswap:
     description:
-      - V(auto) adds C(noswap) when the kernel accepts it (detected by mounting a 4 KiB tmpfs), V(required) fails when
-        it does not, V(disabled) never adds it.
+      - V(auto) adds C(noswap) when the kernel accepts it (detected by mounting a 4 KiB tmpfs) and mounts a ramfs
+        (never swapped, no size limit) when it does not (Linux before 6.4, such as Debian 12 with 6.1), and RV(fstype) says which.
+        V(required) fails when the kernel does not accept it. V(disabled) never adds it, the only way to get a store whose
+        pages can reach swap, asked for by name.
+      - A store already mounted as a tmpfs without C(noswap) is refused (nothing changed) unless V(disabled), since a mounted
+        tmpfs cannot gain C(noswap).
     type: str
     choices: [auto, required, disabled]
     default: auto
@@ -69,8 +73,8 @@ options:
     type: bool
     default: true
 notes:
-  - A store that was mounted without C(noswap) cannot gain it by a remount; the result says RV(swappable=true). Remove
-    the store and create it again to change that.
+  - A store that was mounted without C(noswap) cannot gain it by a remount; unless O(noswap=disabled) the module refuses
+    it and says so. Remove the store (O(state=absent)) and create it again.
 seealso:
   - module: hardened_tls.resumption.ticket_key_ring
 '''

@@ -289,23 +289,68 @@ def test_present_check_mode_up_to_date(env, tmp_path, fake_runner):
     assert 'noswap' in facts['options']
 
 
-def test_present_check_mode_old_kernel_changes_unit(tmp_path, monkeypatch, fake_runner):
+# Issue 13: Debian 12's Linux 6.1 has no tmpfs noswap (containers here run a newer kernel: this path is
+# only seen in these tests, with the kernel check and the mount probe answering "refused").
+
+def test_old_kernel_auto_gives_ramfs(tmp_path, monkeypatch, fake_runner):
     env = Env(tmp_path, monkeypatch, noswap_ok=False)
-    os.makedirs(env.store)
-    env.set_mounts(mount_line(60, env.store, 'tmpfs', 'rw,size=1024k,mode=700'))
-    env.unit_path.write_bytes(_keystore.unit_content(env.store, 'tmpfs', _options()))
-    os.chmod(str(env.unit_path), 0o644)
-    changes, facts = env.keystore(fake_runner()).present(check_mode=True)
-    assert changes == ['unit']         # the unit would lose noswap
-    assert facts['swappable'] is True
+    changes, facts = env.keystore(fake_runner({('systemctl', 'is-enabled'): (1, '', '')})).present(check_mode=True)
+    assert changes == ['unit', 'enabled', 'mounted']
+    assert facts['fstype'] == 'ramfs'
+    # and for real: the probe refuses noswap, the store is mounted as ramfs (mode 700, no size)
+    run = fake_runner({('mount', '-t', 'tmpfs'): (32, '', 'mount: bad option noswap')})
+    env.keystore(run, persist=False).present()
+    mounts = [c for c in run.calls if c[:3] == ['mount', '-t', 'ramfs']]
+    assert mounts == [['mount', '-t', 'ramfs', '-o', ','.join(_fs.tmpfs_options(None, 0o700, 0, 0, False, 'ramfs')),
+                       'ramfs', env.store]]
+    assert 'size=' not in mounts[0][4] and 'noswap' not in mounts[0][4]
+    unit = _keystore.unit_content(env.store, 'ramfs', _fs.tmpfs_options(None, 0o700, 0, 0, False, 'ramfs'))
+    assert b'Type=ramfs' in unit
+
+
+def test_old_kernel_required_is_refused(tmp_path, monkeypatch, fake_runner):
+    env = Env(tmp_path, monkeypatch, noswap_ok=False)
     with pytest.raises(ResumptionError, match='noswap=required'):
         env.keystore(fake_runner(), noswap='required').present(check_mode=True)
 
 
+def test_swappable_store_only_when_asked_by_name(tmp_path, monkeypatch, fake_runner):
+    env = Env(tmp_path, monkeypatch, noswap_ok=False)
+    changes, facts = env.keystore(fake_runner(), noswap='disabled').present(check_mode=True)
+    assert facts['fstype'] == 'tmpfs'
+
+
+@pytest.mark.parametrize('noswap_ok', [True, False])
+@pytest.mark.parametrize('noswap', ['auto', 'required'])
+def test_live_tmpfs_without_noswap_is_refused_and_left_alone(tmp_path, monkeypatch, fake_runner, noswap_ok, noswap):
+    """A store mounted without noswap (by an older version, or noswap=disabled) is never taken as safe."""
+    env = Env(tmp_path, monkeypatch, noswap_ok=noswap_ok)
+    os.makedirs(env.store)
+    env.set_mounts(mount_line(60, env.store, 'tmpfs', 'rw,size=1024k,mode=700'))
+    before = env.tree(tmp_path)
+    run = fake_runner({('mount', '-t', 'tmpfs'): (0 if noswap_ok else 32, '', '')})
+    if not noswap_ok and noswap == 'required':
+        match = 'noswap=required'
+    else:
+        match = 'mounted without noswap: its keys can reach swap.*Nothing was changed'
+    with pytest.raises(ResumptionError, match=match):
+        env.keystore(run, noswap=noswap).present()
+    assert env.tree(tmp_path) == before
+    assert not [c for c in run.calls if c[:1] == ['mount'] and env.store in c]
+
+
+def test_live_tmpfs_without_noswap_kept_when_asked_by_name(tmp_path, monkeypatch, fake_runner):
+    env = Env(tmp_path, monkeypatch, noswap_ok=False)
+    os.makedirs(env.store)
+    env.set_mounts(mount_line(60, env.store, 'tmpfs', 'rw,size=1024k,mode=700'))
+    changes, facts = env.keystore(fake_runner(), noswap='disabled', persist=False).present(check_mode=True)
+    assert changes == [] and facts['swappable'] is True
+
+
 @pytest.mark.parametrize('super_options, expected', [
-    ('rw,size=1024k,mode=755', ['remounted (mode)']),
-    ('rw,size=2048k,mode=700,uid=33', ['remounted (uid, size)']),
-    ('rw,size=1024k,mode=700', []),
+    ('rw,size=1024k,mode=755,noswap', ['remounted (mode)']),
+    ('rw,size=2048k,mode=700,uid=33,noswap', ['remounted (uid, size)']),
+    ('rw,size=1024k,mode=700,noswap', []),
 ])
 def test_present_check_mode_remount(env, tmp_path, fake_runner, super_options, expected):
     os.makedirs(env.store)
