@@ -174,6 +174,31 @@ def require_memory_fs(path, mounts=None):
     return mount
 
 
+def require_store(path, uid=None, mounts=None):
+    """Refuse anything but a key store: a tmpfs or ramfs mount point of its own (not a directory
+    on /dev/shm or under an unmounted store on /run), owned by root (or by uid, the owner a ring
+    was asked to have) and mode 0700. Returns the mount."""
+    path = normpath(path)
+    check_no_symlink(path)
+    if mounts is None:
+        mounts = read_mountinfo()
+    mount = mount_at(path, mounts)
+    if not is_memory_mount(mount):
+        under = mount_of(path, mounts)
+        where = ('%s on %s' % (under['fstype'], under['mount_point'])) if under else 'an unknown file system'
+        if not is_memory_mount(under):
+            where += ', which is persistent storage'
+        raise ResumptionError(
+            '%s is not a key store: a ring lives only on a tmpfs or ramfs mounted there for it alone '
+            '(hardened_tls.resumption.tmpfs_keystore), not in a directory of %s' % (path, where))
+    st = os.lstat(path)
+    owners = (0,) if uid is None else (0, uid)
+    if st.st_uid not in owners or stat.S_IMODE(st.st_mode) != 0o700:
+        raise ResumptionError('%s: a key store must be owned by root and have mode 0700 (found uid %d, mode %04o); '
+                              'nothing was written' % (path, st.st_uid, stat.S_IMODE(st.st_mode)))
+    return mount
+
+
 def tmpfs_options(size=None, mode=0o700, uid=None, gid=None, noswap=True, fstype='tmpfs'):
     """Mount options for a key store, as a list in a stable order."""
     if fstype not in MEMORY_FSTYPES:

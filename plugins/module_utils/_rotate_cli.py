@@ -60,6 +60,7 @@ def act_fleet(cfg, action, runner=run, now=None):
         st = _fleet.status(store, spec, now)
         ring = st.pop('ring')
         return {'ring': ring, 'fleet': st}
+    _fs.require_store(store, cfg.get('uid'))
     with _ring.StoreLock(store):
         done, before, ring = _fleet.tick(store, spec, now, uid=cfg.get('uid'), gid=cfg.get('gid'))
     how = 'none'
@@ -136,6 +137,7 @@ def act(cfg, action, runner=run, now=None):
         ring = _ring.load(store)
         return {'ring': None if ring is None else ring.summary(store)}
     state = 'rotated' if action == 'rotate' else 'present'
+    _fs.require_store(store, cfg.get('uid'))
     with _ring.StoreLock(store):
         try:
             before = _ring.load(store)

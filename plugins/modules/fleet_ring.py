@@ -321,6 +321,8 @@ def main():
         if not os.path.isdir(store):
             raise ResumptionError('%s is not a directory: create the key store first (hardened_tls.resumption.tmpfs_keystore)' % store)
         _fs.require_memory_fs(store)
+        if p['state'] != 'status':
+            _fs.require_store(store, uid)
         with _NoLock() if module.check_mode else _ring.StoreLock(store):
             st, before, ring = run(module, p, spec, store, uid, gid)
     except (ResumptionError, OSError) as e:

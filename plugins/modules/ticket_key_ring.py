@@ -201,6 +201,8 @@ def main():
         if not os.path.isdir(store):
             raise ResumptionError('%s is not a directory: create the key store first (hardened_tls.resumption.tmpfs_keystore)' % store)
         _fs.require_memory_fs(store)
+        if p['state'] != 'absent':
+            _fs.require_store(store, uid)
         if p['state'] == 'absent':
             entries = [e for e in os.listdir(store) if e != _ring.LOCK]
             if entries and not module.check_mode:

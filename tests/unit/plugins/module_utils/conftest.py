@@ -40,11 +40,19 @@ SHM_IS_TMPFS = os.path.isdir(SHM) and _fstype_of(SHM) == 'tmpfs'
 needs_shm = pytest.mark.skipif(not SHM_IS_TMPFS, reason='/dev/shm is not a tmpfs here')
 
 
+def stand_in_store_check(monkeypatch):
+    """A directory on /dev/shm stands in for a key store (its own tmpfs mount point, which a
+    test cannot mount without root): the store check keeps everything but the mount point."""
+    from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
+    monkeypatch.setattr(_fs, 'require_store', lambda path, uid=None, mounts=None: _fs.require_memory_fs(path))
+
+
 @pytest.fixture
-def shm_store():
-    """An empty directory on tmpfs (/dev/shm), removed afterwards."""
+def shm_store(monkeypatch):
+    """An empty directory on tmpfs (/dev/shm), removed afterwards; it passes for a key store."""
     if not SHM_IS_TMPFS:
         pytest.skip('/dev/shm is not a tmpfs here')
+    stand_in_store_check(monkeypatch)
     path = tempfile.mkdtemp(prefix='hardened-tls-test-', dir=SHM)
     os.chmod(path, 0o700)
     try:

@@ -604,3 +604,48 @@ def test_process_sees_memory_mount_refuses_a_stale_copy_of_the_store(tmp_path, m
     assert _fs.process_sees_memory_mount(4242, '/run/hardened-tls/apache', own_mountinfo=ours_new) is False
     # Nothing mounted here (cannot compare): what the server sees decides.
     assert _fs.process_sees_memory_mount(4242, '/run/hardened-tls/apache', own_mountinfo=str(tmp_path / 'none')) is True
+
+
+# ---------------------------------------------------------------- what counts as a key store (issue 13)
+
+STORE_MOUNTS = _fs.parse_mountinfo('\n'.join([
+    '1 0 254:1 / / rw - ext4 /dev/vda rw',
+    '20 1 0:20 / /run rw,nosuid,nodev - tmpfs tmpfs rw,mode=755',
+    '21 1 0:21 / /dev/shm rw,nosuid,nodev - tmpfs tmpfs rw',
+    '40 20 0:40 / /run/hardened-tls/nginx rw,nosuid,nodev,noexec - tmpfs tmpfs rw,size=1024k,mode=700,noswap',
+]))
+
+
+class _St(object):
+    def __init__(self, mode, uid=0):
+        self.st_mode, self.st_uid = mode, uid
+
+
+@pytest.mark.parametrize('path, message', [
+    # a directory on some tmpfs is not a store: not /dev/shm/x, not the bare /run under an unmounted store
+    ('/dev/shm/keys', 'not a key store: .* tmpfs on /dev/shm$'),
+    ('/run/hardened-tls/haproxy', 'not a key store: .* tmpfs on /run$'),
+    ('/var/lib/keys', 'not a key store: .* ext4 on /, which is persistent storage'),
+])
+def test_require_store_refuses_what_is_not_its_own_mount(monkeypatch, path, message):
+    monkeypatch.setattr(_fs, 'check_no_symlink', lambda p: None)
+    with pytest.raises(ResumptionError, match=message):
+        _fs.require_store(path, mounts=STORE_MOUNTS)
+
+
+@pytest.mark.parametrize('st, uid, ok', [
+    (_St(stat.S_IFDIR | 0o700), None, True),
+    (_St(stat.S_IFDIR | 0o700, uid=33), 33, True),      # a ring given its own owner (owner=)
+    (_St(stat.S_IFDIR | 0o700, uid=33), None, False),
+    (_St(stat.S_IFDIR | 0o750), None, False),
+    (_St(stat.S_IFDIR | 0o777), None, False),
+    (_St(stat.S_IFDIR | 0o1700), None, False),
+])
+def test_require_store_owner_and_mode(monkeypatch, st, uid, ok):
+    monkeypatch.setattr(_fs, 'check_no_symlink', lambda p: None)
+    monkeypatch.setattr(_fs.os, 'lstat', lambda p: st)
+    if ok:
+        assert _fs.require_store('/run/hardened-tls/nginx', uid, mounts=STORE_MOUNTS)['mount_point'] == '/run/hardened-tls/nginx'
+    else:
+        with pytest.raises(ResumptionError, match='must be owned by root and have mode 0700'):
+            _fs.require_store('/run/hardened-tls/nginx', uid, mounts=STORE_MOUNTS)

@@ -17,13 +17,16 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.modules import fleet_ring
 
 
 @pytest.fixture
-def shm_store():
+def shm_store(monkeypatch):
     if not os.path.isdir('/dev/shm'):
         pytest.skip('no /dev/shm here')
+    # A directory on /dev/shm stands in for a store (its own tmpfs mount point needs root to mount).
+    monkeypatch.setattr(_fs, 'require_store', lambda path, uid=None, mounts=None: _fs.require_memory_fs(path))
     path = tempfile.mkdtemp(prefix='hardened-tls-test-', dir='/dev/shm')
     os.chmod(path, 0o700)
     try:
