@@ -68,7 +68,7 @@ def act_fleet(cfg, action, runner=run, now=None):
     # reload from there would wait for the boot unit itself. The server reads the
     # ring when it starts; a role that installs the unit reloads the server itself.
     if done != 'none' and action == 'rotate':
-        how = _reload.pick_up(runner, cfg, before, ring)
+        how = pick_up(runner, cfg, before, ring, now)
     return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex, 'pick_up': how,
             'origin': 'fleet' if ring.fleet else 'local'}
 
@@ -77,11 +77,12 @@ STATE_DIR = '/run/hardened-tls-resumption'
 
 
 def _state_path(cfg, state_dir):
-    return os.path.join(state_dir, '%s.json' % cfg['name'])
+    return os.path.join(state_dir or STATE_DIR, '%s.json' % cfg['name'])
 
 
-def load_server_state(cfg, state_dir=STATE_DIR):
-    """Generation and time of the last reload of a keys=server ring ({} before the first)."""
+def load_server_state(cfg, state_dir=None):
+    """What the rotation knows of the server ({} before the first run): the generation and time
+    of its last pick-up (and of a keys=server ring's last reload), the last failure."""
     try:
         data = _fs.read_nofollow(_state_path(cfg, state_dir))
     except (OSError, IOError):
@@ -93,7 +94,8 @@ def load_server_state(cfg, state_dir=STATE_DIR):
     return state if isinstance(state, dict) else {}
 
 
-def save_server_state(cfg, state, state_dir=STATE_DIR):
+def save_server_state(cfg, state, state_dir=None):
+    state_dir = state_dir or STATE_DIR
     try:
         os.mkdir(state_dir, 0o700)
     except OSError:
@@ -104,13 +106,50 @@ def save_server_state(cfg, state, state_dir=STATE_DIR):
     _fs.secure_write(_state_path(cfg, state_dir), (json.dumps(state, sort_keys=True) + '\n').encode('utf-8'), mode=0o600)
 
 
+def _now(now):
+    return int(now if now is not None else time.time())
+
+
+def pick_up(runner, cfg, before, ring, now=None, state_dir=None):
+    """Make the server use the ring and remember when it did. A failed pick-up is remembered
+    too and raised with how old the keys the server still holds are: the unit fails (visible
+    in systemctl --failed, where OnFailure= can act on it)."""
+    try:
+        how = _reload.pick_up(runner, cfg, before, ring)
+    except ResumptionError as e:
+        state = load_server_state(cfg, state_dir)
+        state.update({'last_failure_at': _now(now), 'last_failure': str(e)[:500]})
+        save_server_state(cfg, state, state_dir)
+        held = ''
+        if 'picked_up_at' in state:
+            held = ('; the server still holds the keys of generation %d, picked up %d s ago (the ring is at generation %d)'
+                    % (state['picked_up_generation'], _now(now) - int(state['picked_up_at']), ring.generation))
+        raise ResumptionError('%s%s' % (e, held))
+    if not how.startswith('skipped'):
+        state = load_server_state(cfg, state_dir)
+        state.update({'picked_up_generation': ring.generation, 'picked_up_at': _now(now), 'pick_up': how})
+        save_server_state(cfg, state, state_dir)
+    return how
+
+
+def server_summary(state, ring, now=None):
+    """What the server holds, as far as the rotation knows (status)."""
+    if 'picked_up_at' not in state:
+        return {'picked_up_generation': None, 'picked_up_at': None, 'generations_behind': None, 'keys_held_for_seconds': None,
+                'last_failure_at': state.get('last_failure_at'), 'last_failure': state.get('last_failure')}
+    return {'picked_up_generation': state['picked_up_generation'], 'picked_up_at': state['picked_up_at'],
+            'generations_behind': ring.generation - int(state['picked_up_generation']),
+            'keys_held_for_seconds': _now(now) - int(state['picked_up_at']),
+            'last_failure_at': state.get('last_failure_at'), 'last_failure': state.get('last_failure')}
+
+
 def server_ring_summary(cfg, state):
     return {'name': cfg['name'], 'keys': 'server', 'server': cfg['server'], 'store': None, 'size': 1,
             'generation': int(state.get('generation', 0)), 'rotated_at': state.get('rotated_at'),
             'current_key_name': None, 'members': []}
 
 
-def act_server_keys(cfg, action, runner=run, now=None, state_dir=STATE_DIR):
+def act_server_keys(cfg, action, runner=run, now=None, state_dir=None):
     """A ring with no keys: the server makes its own at each reload."""
     state = load_server_state(cfg, state_dir)
     if action == 'status':
@@ -135,7 +174,9 @@ def act(cfg, action, runner=run, now=None):
     store = cfg['store']
     if action == 'status':
         ring = _ring.load(store)
-        return {'ring': None if ring is None else ring.summary(store)}
+        if ring is None:
+            return {'ring': None}
+        return {'ring': ring.summary(store), 'server': server_summary(load_server_state(cfg), ring, now)}
     state = 'rotated' if action == 'rotate' else 'present'
     _fs.require_store(store, cfg.get('uid'))
     with _ring.StoreLock(store):
@@ -147,17 +188,17 @@ def act(cfg, action, runner=run, now=None):
                                   uid=cfg.get('uid'), gid=cfg.get('gid'))
     how = 'none'
     if done != 'none':
-        how = _reload.pick_up(runner, cfg, before, ring)
+        how = pick_up(runner, cfg, before, ring, now)
     return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex, 'pick_up': how}
 
 
-def main(argv=None, out=sys.stdout):
+def main(argv=None, out=sys.stdout, runner=run):
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 3 or argv[0] != '--config' or argv[2] not in ('rotate', 'ensure', 'status'):
         sys.stderr.write('usage: hardened-tls-ring --config FILE rotate|ensure|status\n')
         return 2
     try:
-        result = act(load_config(argv[1]), argv[2])
+        result = act(load_config(argv[1]), argv[2], runner=runner)
     except (ResumptionError, OSError, IOError, ValueError, KeyError) as e:
         sys.stderr.write('hardened-tls-ring: %s\n' % (e,))
         return 1

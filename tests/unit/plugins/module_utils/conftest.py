@@ -88,3 +88,12 @@ class FakeRunner(object):
 @pytest.fixture
 def fake_runner():
     return FakeRunner
+
+
+@pytest.fixture(autouse=True)
+def rotation_state_dir(tmp_path, monkeypatch):
+    """The rotation command's state (what the server picked up) goes to a temporary directory, not /run."""
+    from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
+    state_dir = str(tmp_path / 'rotation-state')
+    monkeypatch.setattr(_rotate_cli, 'STATE_DIR', state_dir)
+    return state_dir

@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 
 NOW = 1700000000
 
@@ -239,3 +240,37 @@ def test_act_dispatches_server_keys(monkeypatch):
     monkeypatch.setattr(_rotate_cli, 'act_server_keys', lambda cfg, action, runner, now: seen.append(action) or {})
     _rotate_cli.act(server_config(), 'status')
     assert seen == ['status']
+
+
+# ---------------------------------------------------------------- a failed pick-up is loud (issue 13)
+
+def test_status_says_what_the_server_picked_up(shm_store, fake_runner):
+    cfg = config(shm_store, reload='nginx')
+    run = fake_runner()
+    _rotate_cli.act(cfg, 'rotate', runner=run, now=NOW)                 # created and picked up
+    res = _rotate_cli.act(cfg, 'rotate', runner=run, now=NOW + 43200)
+    status = _rotate_cli.act(cfg, 'status', now=NOW + 43210)
+    assert status['server']['picked_up_generation'] == res['generation'] == status['ring']['generation']
+    assert status['server']['generations_behind'] == 0
+    assert status['server']['keys_held_for_seconds'] == 10
+    assert status['server']['last_failure'] is None
+
+
+def test_failed_pick_up_fails_the_unit_and_says_how_old_the_held_keys_are(conf_file, shm_store, fake_runner, capsys):
+    cfg = config(shm_store, reload='nginx')
+    _rotate_cli.act(cfg, 'rotate', runner=fake_runner(), now=NOW)       # picked up at generation 1
+    broken = fake_runner({('nginx',): (1, '', 'nginx: [emerg] unknown directive "bogus"\n')})
+    with pytest.raises(ResumptionError) as e:
+        _rotate_cli.act(cfg, 'rotate', runner=broken, now=NOW + 3600)
+    assert 'configuration test nginx -t -q failed, no reload' in str(e.value)
+    assert 'the server still holds the keys of generation 1, picked up 3600 s ago (the ring is at generation 2)' in str(e.value)
+    assert not broken.called('systemctl', 'reload')
+    status = _rotate_cli.act(cfg, 'status', now=NOW + 3700)
+    assert status['server']['generations_behind'] == 1
+    assert status['server']['keys_held_for_seconds'] == 3700
+    assert status['server']['last_failure_at'] == NOW + 3600
+    assert 'unknown directive' in status['server']['last_failure']
+    # the command exits 1: the oneshot unit fails (systemctl --failed, OnFailure=)
+    path = conf_file(reload='nginx')
+    assert _rotate_cli.main(['--config', path, 'rotate'], out=io.StringIO(), runner=broken) == 1
+    assert 'the server still holds the keys of generation' in capsys.readouterr().err
