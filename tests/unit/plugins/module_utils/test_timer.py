@@ -325,3 +325,28 @@ def test_check_params_refuses_values_that_would_change_a_unit(kw):
                                 {'store': '/run/hardened-tls/nginx-edge_1'}])
 def test_check_params_accepts_plain_unit_values(kw):
     _timer.check_params(params(**kw))
+
+
+# ---------------------------------------------------------------- the units are sandboxed (issue 13)
+
+@pytest.mark.parametrize('p', [params(), server_params()], ids=['ring', 'keys=server'])
+def test_rotate_and_boot_units_are_sandboxed(p):
+    units = _timer.units(p)
+    services = [data for name, data in units.items() if name.endswith('.service')]
+    assert len(services) == (1 if p.get('keys') == 'server' else 2)
+    for unit in services:
+        def one(key):
+            got = values(unit, 'Service', key)
+            assert len(got) == 1, (key, got)
+            return got[0]
+        assert one('LimitCORE') == '0'              # no core dump of a process that holds keys
+        assert one('MemorySwapMax') == '0'          # none of its pages in swap
+        assert one('NoNewPrivileges') == 'yes'
+        assert one('PrivateTmp') == 'yes'
+        assert one('PrivateDevices') == 'yes'
+        assert one('ProtectSystem') == 'full'       # /usr, /boot, /etc read-only; the store under /run writable
+        assert one('ProtectHome') == 'yes'
+        assert one('UMask') == '0077'
+        caps = one('CapabilityBoundingSet').split()
+        assert 'CAP_SYS_ADMIN' not in caps and 'CAP_NET_ADMIN' not in caps and 'CAP_SYS_MODULE' not in caps
+        assert 'CAP_CHOWN' in caps and 'CAP_DAC_OVERRIDE' in caps
