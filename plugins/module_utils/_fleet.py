@@ -372,10 +372,28 @@ def _current(store, spec, now=None):
     return ('rotated' if same else 'rebuilt'), before, ring, chain
 
 
+def expire_join_key(store, period, wall=None):
+    """Overwrite and remove a join key older than nine tenths of a period: a heal takes one
+    Ansible run, and an unfinished one must not leave a key that, with a captured sealed
+    blob, would open an old fleet state. The timer polls every tenth of a period, so a
+    join key never outlives one period. Returns whether one was removed."""
+    path = os.path.join(store, JOIN_FILE)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if (wall if wall is not None else time.time()) - st.st_mtime < period * 0.9:
+        return False
+    _fs.shred(path)
+    return True
+
+
 def tick(store, spec, now=None, check_mode=False, uid=None, gid=None):
     """What the timer runs (and every module call first): bring the ring to the
     wall-clock generation. A no-op (nothing written) when the generation did not
     change. Returns (action, before, ring)."""
+    if not check_mode:
+        expire_join_key(store, spec.period)
     action, before, ring, chain = _current(store, spec, now)
     if action != 'none' and not check_mode:
         commit(store, ring, chain, uid, gid)

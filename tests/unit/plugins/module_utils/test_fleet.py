@@ -422,3 +422,36 @@ def test_a_new_period_drops_the_old_chain(stores):
     action, before, ring = _fleet.tick(a, spec(period=30), now=NOW)
     assert action == 'rebuilt' and ring.fleet is None and ring.generation == NOW // 30
     assert _fleet.load(a)[1] is None
+
+
+# ---------------------------------------------------------------- join keys do not outlive a period (issue 13)
+
+def test_an_unfinished_heal_leaves_no_join_key_past_a_period(stores):
+    a, b = stores(), stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW)
+    pub = _fleet.join_request(b)
+    path = os.path.join(b, _fleet.JOIN_FILE)
+    assert os.path.exists(path)
+    dummy, sealed = _fleet.export(a, spec(), {'b': pub}, now=NOW)
+    # The heal stops here (the run was interrupted). A tick within the period keeps the key...
+    _fleet.tick(b, spec(), now=NOW)
+    assert os.path.exists(path)
+    # ...the timer's first tick once it is 0.9 period old overwrites and removes it.
+    st = os.stat(path)
+    os.utime(path, (st.st_atime - P * 0.9, st.st_mtime - P * 0.9))
+    _fleet.tick(b, spec(), now=NOW)
+    assert not os.path.exists(path)
+    # A captured sealed blob opens nothing any more.
+    with pytest.raises(ResumptionError, match='no pending join request'):
+        _fleet.join(b, spec(), sealed['b'], now=NOW + P)
+
+
+def test_a_join_within_the_period_still_heals(stores):
+    a, b = stores(), stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW)
+    pub = _fleet.join_request(b)
+    dummy, sealed = _fleet.export(a, spec(), {'b': pub}, now=NOW)
+    _fleet.tick(b, spec(), now=NOW)
+    assert _fleet.join(b, spec(), sealed['b'], now=NOW)[0] == 'joined'
+    assert names(a) == names(b)
+    assert not os.path.exists(os.path.join(b, _fleet.JOIN_FILE))
