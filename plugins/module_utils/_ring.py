@@ -36,7 +36,9 @@ KEYS = 'keys.bin'
 LOCK = '.lock'
 DIR_PREFIX = 'ring-'
 MIN_SIZE = 2
-MAX_SIZE = 8
+# Next, current and one previous key at most: a second previous key would decrypt tickets more
+# than two periods after it stopped encrypting (RFC 9325 3.4; issue 13).
+MAX_SIZE = 3
 FORMAT = 1
 
 
@@ -44,7 +46,8 @@ def check_spec(server, key_size, size):
     _keys.check_server(server)
     _keys.check_key_size(key_size)
     if not isinstance(size, int) or isinstance(size, bool) or size < MIN_SIZE or size > MAX_SIZE:
-        raise ResumptionError('size (keys in the ring) must be from %d to %d, got %r' % (MIN_SIZE, MAX_SIZE, size))
+        raise ResumptionError('size (keys in the ring) must be from %d to %d (next, current and one previous key: more would '
+                              'outlive the two-period bound), got %r' % (MIN_SIZE, MAX_SIZE, size))
     if server == 'apache' and key_size != 48:
         raise ResumptionError('key_size must be 48 for server apache: SSLSessionTicketKeyFile takes one 48-byte key')
     if server == 'haproxy' and size < 3:

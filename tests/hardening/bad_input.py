@@ -41,6 +41,9 @@ CASES = [
     ('nginx key size 32', 'role', NGINX, {'nginx_resumption_key_size': 32}, ['nginx_resumption_key_size', '32']),
     ('nginx ring size 1', 'role', NGINX, {'nginx_resumption_ring_size': 1}, ['nginx_resumption_ring_size', '(got 1)']),
     ('nginx ring size 1000', 'role', NGINX, {'nginx_resumption_ring_size': 1000}, ['nginx_resumption_ring_size', '(got 1000)']),
+    # issue 13: 4 to 8 keys kept previous keys past the two-period bound
+    ('nginx ring size 6', 'role', NGINX, {'nginx_resumption_ring_size': 6}, ['nginx_resumption_ring_size', '(got 6)']),
+    ('ticket_key_ring size 4', 'module', 'ticket_key_ring', dict(RING_OK, size=4), ['size', '4']),
     ('nginx unknown mode', 'role', NGINX, {'nginx_resumption_mode': 'forever'}, ['nginx_resumption_mode', 'forever']),
     ('key_ring unknown server type', 'role', KEY_RING, {'key_ring_server': 'lighttpd'}, ['key_ring_server', 'lighttpd']),
     ('key_ring period 0', 'role', KEY_RING, {'key_ring_period': 0}, ['key_ring_period', '(got 0)']),

@@ -362,14 +362,15 @@ def test_damaged_state_is_rebuilt_as_local(stores):
 
 def test_layout_change_rederives_from_the_state(stores):
     a, b = stores(), stores()
+    c = stores()
     _fleet.seed(a, spec(), SEED, 84999990, now=NOW)
-    _fleet.seed(b, spec(size=4), SEED, 84999990, now=NOW)
-    assert _fleet.tick(a, spec(size=4), now=NOW)[0] == 'rebuilt'
-    # Growing the ring cannot derive a key older than the state (forward secrecy): that one is random.
-    assert names(a)[1:] == names(b)[1:]
-    assert names(a)[0] != names(b)[0]
-    assert _fleet.tick(a, spec(size=3), now=NOW)[0] == 'rebuilt'
-    assert names(a) == names(b)[1:]
+    _fleet.seed(b, spec(key_size=48), SEED, 84999990, now=NOW)
+    _fleet.seed(c, spec(), SEED, 84999990, now=NOW)
+    # Another key size: every key of the ring is derived again from the state on the store.
+    assert _fleet.tick(a, spec(key_size=48), now=NOW)[0] == 'rebuilt'
+    assert names(a) == names(b)
+    assert _fleet.tick(a, spec(), now=NOW)[0] == 'rebuilt'
+    assert names(a) == names(c)
 
 
 def test_status_names_only(stores):

@@ -37,7 +37,7 @@ def test_new_keys_first_ring():
 
 @pytest.mark.parametrize('steps', [1, 2, 3])
 def test_new_keys_after_rotation(steps):
-    ring = _ring.new_ring('haproxy', 48, 4, NOW)
+    ring = _ring.new_ring('haproxy', 48, 3, NOW)
     after = _ring.rotate(ring, NOW + 1, steps=steps)
     assert names(_reload.new_keys(ring, after)) == names(m.key for m in after.members[-steps:])
 
@@ -50,9 +50,9 @@ def test_new_keys_unchanged_and_rebuilt():
 
 
 def test_new_keys_after_grow():
-    ring = _ring.new_ring('haproxy', 48, 3, NOW)
-    grown = _ring.resize(ring, 5, NOW)
-    assert names(_reload.new_keys(ring, grown)) == names(m.key for m in grown.members[:2])
+    ring = _ring.new_ring('nginx', 48, 2, NOW)
+    grown = _ring.resize(ring, 3, NOW)
+    assert names(_reload.new_keys(ring, grown)) == names(m.key for m in grown.members[:1])
 
 
 # ---------------------------------------------------------------- pick_up, not HAProxy

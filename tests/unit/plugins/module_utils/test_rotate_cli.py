@@ -74,7 +74,7 @@ def test_main_refuses_disk_store(capsys, tmp_path):
     assert [n for n in os.listdir(str(store)) if n != '.lock'] == []
 
 
-@pytest.mark.parametrize('server, key_size, size', [('nginx', 48, 3), ('nginx', 80, 2), ('apache', 48, 2), ('haproxy', 80, 4)])
+@pytest.mark.parametrize('server, key_size, size', [('nginx', 48, 3), ('nginx', 80, 2), ('apache', 48, 2), ('haproxy', 80, 3)])
 def test_act_ensure_then_rotate(shm_store, fake_runner, server, key_size, size):
     cfg = config(shm_store, server=server, key_size=key_size, size=size)
     run = fake_runner()
@@ -138,15 +138,15 @@ def test_main_ensure_rotate_status(conf_file, shm_store):
 
 
 def test_status_shows_names_not_key_bytes(conf_file, shm_store):
-    path = conf_file(server='haproxy', key_size=80, size=4)
+    path = conf_file(server='haproxy', key_size=80, size=3)
     assert _rotate_cli.main(['--config', path, 'ensure'], out=io.StringIO()) == 0
     out = io.StringIO()
     assert _rotate_cli.main(['--config', path, 'status'], out=out) == 0
     text = out.getvalue()
     with open(os.path.join(shm_store, 'active', 'keys.bin'), 'rb') as f:
         raw = f.read()
-    assert len(raw) == 4 * 80
-    for i in range(4):
+    assert len(raw) == 3 * 80
+    for i in range(3):
         key = raw[i * 80:(i + 1) * 80]
         name, secret = key[:16], key[16:]
         assert binascii.hexlify(name).decode() in text           # names are shown
@@ -158,7 +158,7 @@ def test_status_shows_names_not_key_bytes(conf_file, shm_store):
         for line in f.read().decode().splitlines():
             assert line not in text
     parsed = json.loads(text)['ring']
-    assert [k['role'] for k in parsed['members']] == ['previous-2', 'previous', 'current', 'next']
+    assert [k['role'] for k in parsed['members']] == ['previous', 'current', 'next']
     assert parsed['files'] == [os.path.join(shm_store, 'active', 'tls-ticket-keys')]
 
 
