@@ -62,7 +62,7 @@ options:
     type: int
     choices: [48, 80]
   size:
-    description: Keys in the ring, 3: the previous key, the current one and the next one.
+    description: Keys in the ring, 3 (the previous key, the current one and the next one).
     type: int
     default: 3
   period:
