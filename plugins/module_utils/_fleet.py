@@ -252,8 +252,8 @@ class Spec(object):
         return generation(self.now(now), self.epoch, self.period)
 
 
-def fleet_meta(spec, chain, origin, since):
-    return {
+def fleet_meta(spec, chain, origin, since, spent_through=None):
+    meta = {
         'origin': origin,
         'epoch': spec.epoch,
         'period': spec.period,
@@ -261,17 +261,32 @@ def fleet_meta(spec, chain, origin, since):
         'pending': sorted(chain.pending),
         'since': since,
     }
+    if spent_through is not None:
+        meta['spent_through'] = spent_through
+    return meta
 
 
-def build(spec, chain, gen, now, old=None, since=None):
+def build(spec, chain, gen, now, old=None, since=None, spent_through=None, carry_spent=True):
     """(ring, chain) at generation gen from a chain: every member the chain can
     derive is derived; older ones (a chain that starts later) keep the old
     ring's key of that generation or get a random one. The chain returned is
-    advanced to the ring's oldest member (what the node keeps)."""
+    advanced to the ring's oldest member (what the node keeps).
+
+    spent_through: after the clock went back, the keys this node already used up
+    to that generation (while its clock was ahead) are never derived again: they
+    would decrypt its old tickets past the two-period bound. Random keys stand in
+    for them until the ring has moved past that generation. It is carried from
+    the old ring (a join keeps it; a new seed, whose keys were never used, does not)."""
+    if spent_through is None and carry_spent and old is not None and old.fleet:
+        spent_through = old.fleet.get('spent_through')
     gens = ring_generations(gen, spec.size)
+    if spent_through is not None and gens[0] > spent_through:
+        spent_through = None
     if chain.gen < gens[0]:
         chain = chain.advance(gens[0])
     derived = chain.keys(gens, spec.key_size)
+    if spent_through is not None:
+        derived = dict((h, k) for h, k in derived.items() if h > spent_through)
     before = {}
     if old is not None and old.key_size == spec.key_size:
         before = dict((m.generation, m) for m in old.members)
@@ -291,7 +306,7 @@ def build(spec, chain, gen, now, old=None, since=None):
     if since is None:
         since = (old.fleet or {}).get('since', now) if old is not None and old.fleet else now
     ring = _ring.Ring(spec.server, spec.key_size, spec.size, members, rotated_at, created_at,
-                      fleet_meta(spec, chain, 'fleet', since))
+                      fleet_meta(spec, chain, 'fleet', since, spent_through))
     return ring, chain
 
 
@@ -361,7 +376,16 @@ def _current(store, spec, now=None):
         return ('rebuilt' if damaged else 'created'), before, local_ring(spec, gen, now_s), None
     same = _same_layout(ring, spec) and damaged != 'stale'
     if same and ring.generation > gen:
-        return 'none', before, ring, chain     # the clock went back: the state cannot; wait for it
+        if ring.generation - gen <= 1:
+            return 'none', before, ring, chain     # back by less than a period: the ring absorbs it
+        # More than one period behind its ring: waiting would keep one key encrypting for as long as
+        # the clock is behind. The ring is rebuilt at the clock's generation with none of the keys
+        # this node has used (random ones stand in for them); the state, which cannot go back, is
+        # kept, so the node rejoins the fleet by itself once the clock has passed those generations.
+        if chain is None:
+            return 'clock-behind', before, local_ring(spec, gen, now_s), None
+        new, chain = build(spec, chain, gen, now_s, spent_through=ring.generation)
+        return 'clock-behind', before, new, chain
     if chain is None:
         if same and ring.generation == gen:
             return 'none', before, ring, None
@@ -410,7 +434,8 @@ def seed(store, spec, seed_value, anchor, now=None, check_mode=False, uid=None, 
     now_s = spec.now(now)
     gen = generation(now_s, spec.epoch, spec.period)
     ring, dummy, dummy2 = _load_or_none(store)
-    new, chain = build(spec, Chain.from_seed(raw, anchor), gen, now_s, old=ring, since=now_s)
+    # A new chain: none of its keys was ever used here, whatever the old ring had spent.
+    new, chain = build(spec, Chain.from_seed(raw, anchor), gen, now_s, old=ring, since=now_s, carry_spent=False)
     if not check_mode:
         commit(store, new, chain, uid, gid)
     return 'seeded', ring, new

@@ -156,10 +156,14 @@ EXAMPLES = r'''
 
 RETURN = r'''
 action:
-  description: What was done (or would be, in check mode).
+  description:
+    - What was done (or would be, in check mode).
+    - V(clock-behind) the node's clock is more than one period behind its ring. The keys it used while its clock was
+      ahead were dropped and random keys stand in for them. The fleet state is kept, and the node rejoins the fleet
+      by itself once the clock has passed those generations.
   returned: always
   type: str
-  choices: [none, created, rebuilt, repaired, rotated, seeded, reseeded, joined, exported, status]
+  choices: [none, created, rebuilt, repaired, rotated, clock-behind, seeded, reseeded, joined, exported, status]
   sample: rotated
 files_changed:
   description: Whether the server's key files changed (the server must pick them up). A reseed changes none.

@@ -234,12 +234,38 @@ def test_skew_of_more_than_one_period_breaks_resumption(stores):
     assert _ring.load(b).current.key.name_hex not in set(n for g, n in names(a))
 
 
-def test_clock_going_back_keeps_the_ring(stores):
+def test_clock_going_back_less_than_a_period_keeps_the_ring(stores):
     a = stores()
-    _fleet.seed(a, spec(), SEED, 84999990, now=NOW + 100)
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW + P)
     before = names(a)
-    assert _fleet.tick(a, spec(), now=NOW)[0] == 'none'
+    assert _fleet.tick(a, spec(), now=NOW + P // 2)[0] == 'none'
     assert names(a) == before
+
+
+@pytest.mark.parametrize('back', [2 * P + 5, 30 * 24 * 3600])
+def test_clock_going_back_more_than_a_period_stops_the_stale_key(stores, back):
+    # Issue 13: a 30-day step back kept one key encrypting, with no error.
+    a, b = stores(), stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW + back)
+    _fleet.seed(b, spec(), SEED, 84999990, now=NOW)
+    stale = _ring.load(a)
+    action, before, ring = _fleet.tick(a, spec(), now=NOW)
+    assert action == 'clock-behind'
+    assert ring.generation == _fleet.generation(NOW, 0, P)
+    # none of the keys it held (the one encrypting and its previous) encrypts or decrypts any more
+    assert not set(m.key.name for m in stale.members[:-1]) & set(m.key.name for m in _ring.load(a).members)
+    assert _ring.load(a).current.key.name != stale.current.key.name
+    assert _fleet.tick(a, spec(), now=NOW)[0] == 'none'
+    used = set(m.key.name for m in stale.members[:-1])
+    # while the clock catches up, the keys it used never come back (they would outlive the bound)...
+    for t in range(NOW, NOW + min(back, 6 * P) + P, P // 2):
+        _fleet.tick(a, spec(), now=t)
+        assert not used & set(m.key.name for m in _ring.load(a).members), t
+    # ...and the state is kept: once the clock has passed them, the node is back in step by itself
+    t = NOW + back + 2 * P
+    for node in (a, b):
+        _fleet.tick(node, spec(), now=t)
+    assert names(a) == names(b)
 
 
 def test_reseed_is_staged_and_consistent(stores):
@@ -456,3 +482,22 @@ def test_a_join_within_the_period_still_heals(stores):
     assert _fleet.join(b, spec(), sealed['b'], now=NOW)[0] == 'joined'
     assert names(a) == names(b)
     assert not os.path.exists(os.path.join(b, _fleet.JOIN_FILE))
+
+
+def test_a_heal_does_not_bring_back_a_key_used_while_the_clock_was_ahead(stores):
+    a, b = stores(), stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW + 2 * P)
+    _fleet.seed(b, spec(), SEED, 84999990, now=NOW)
+    stale = _ring.load(a)
+    used = set(m.key.name for m in stale.members[:-1])
+    assert _fleet.tick(a, spec(), now=NOW)[0] == 'clock-behind'
+    # one period later the fleet's ring overlaps the generations this node used while ahead
+    pub = _fleet.join_request(a)
+    dummy, sealed = _fleet.export(b, spec(), {'a': pub}, now=NOW + P)
+    assert used & set(m.key.name for m in _ring.load(b).members)
+    assert _fleet.join(a, spec(), sealed['a'], now=NOW + P)[0] == 'joined'
+    assert not used & set(m.key.name for m in _ring.load(a).members)
+    # a fresh seed of a new chain carries nothing over
+    _fleet.seed(a, spec(), SEED2, 84999990, now=NOW + 2 * P)
+    _fleet.seed(b, spec(), SEED2, 84999990, now=NOW + 2 * P)
+    assert names(a) == names(b)
