@@ -55,7 +55,10 @@ options:
     type: int
     choices: [48, 80]
   size:
-    description: Keys in the ring, 2 or 3 (next, current, previous). HAProxy needs 3. More are refused, since a second previous key would decrypt tickets more than two periods after it stopped encrypting.
+    description:
+      - Keys in the ring, 2 or 3 (next, current, previous). HAProxy needs 3.
+      - More are refused, since a second previous key would decrypt tickets more than two periods after it stopped
+        encrypting.
     type: int
     default: 3
   state:
