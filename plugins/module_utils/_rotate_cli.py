@@ -160,7 +160,7 @@ def act_server_keys(cfg, action, runner=run, now=None, state_dir=None):
         how = _reload.pick_up(runner, cfg, None, None)
         if not how.startswith('skipped'):
             done = 'rotated'
-            state = {'generation': int(state.get('generation', 0)) + 1, 'rotated_at': int(now if now is not None else time.time())}
+            state = {'generation': int(state.get('generation', 0)) + 1, 'rotated_at': _now(now)}
             save_server_state(cfg, state, state_dir)
     return {'action': done, 'generation': int(state.get('generation', 0)), 'current_key_name': None, 'pick_up': how,
             'keys': 'server'}
