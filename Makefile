@@ -32,7 +32,7 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 MOLECULE_ALL       := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 MOLECULE_SCENARIOS := $(MOLECULE_ALL)
 
-.PHONY: test venv build-link images unit integration lint sanity galaxy-test molecule clean demo demo-down bench
+.PHONY: test venv build-link images unit integration lint sanity galaxy-test ee-check molecule clean demo demo-down bench
 
 test: unit integration lint sanity galaxy-test molecule
 
@@ -91,6 +91,7 @@ lint: venv build-link
 	ansible-lint --profile production
 	@echo "==> antsibull-changelog lint"
 	antsibull-changelog lint
+	python scripts/role-readme.py --check
 
 # ---------------------------------------------------------------- sanity
 # ansible-test refuses symlinked collections: run it on a copy of the tracked
@@ -140,10 +141,17 @@ molecule: venv build-link images
 	scripts/molecule-lanes.sh $(MOLECULE_SCENARIOS)
 
 # ---------------------------------------------------------------- galaxy
-# Build the tarball, install it into a clean path, run a site playbook from
-# outside the repository and ansible-doc every module, filter and role entry point.
-galaxy-test: venv images
+# Build the tarball, check the files it ships, install it into a clean path, run
+# a site playbook from outside the repository and ansible-doc every module,
+# filter and role entry point. ee-check first.
+galaxy-test: venv images ee-check
 	scripts/galaxy-test.sh
+
+# ansible-builder create with an execution environment that installs the built
+# tarball, and the context's own introspection of it: the collection's
+# meta/execution-environment.yml requirements must come out (seconds, offline).
+ee-check: venv
+	scripts/ee-check.sh
 
 # ---------------------------------------------------------------- demo
 # A small site in containers, converged by playbooks/site.yml and audited by

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Galaxy install test (make galaxy-test): build the collection tarball, install it
-# into a clean temporary collections path, run tests/galaxy/site.yml from outside
+# Galaxy install test (make galaxy-test): build the collection tarball, check the
+# files it ships against the expected list, install it into a clean temporary
+# collections path, run tests/galaxy/site.yml from outside
 # the repository against one container (roles and modules by FQCN, the installed
 # copy only), then render every module, filter and role entry point with
 # ansible-doc from the installed copy.
@@ -36,11 +37,50 @@ log "ansible-galaxy collection build"
 ansible-galaxy collection build --force --output-path "$WORK/dist" "$ROOT" >/dev/null
 TARBALL="$(ls "$WORK"/dist/hardened_tls-resumption-*.tar.gz)"
 log "built $(basename "$TARBALL") ($(du -k "$TARBALL" | cut -f1) kB)"
-if tar -tzf "$TARBALL" | grep -E '(^|/)(\.venv|\.build|molecule|demo/report|bench/results)/' >/dev/null; then
-    echo "FAIL: the tarball holds development files:" >&2
-    tar -tzf "$TARBALL" | grep -E '(^|/)(\.venv|\.build|molecule|demo/report|bench/results)/' | head >&2
+
+# What the tarball ships (galaxy.yml's build_ignore decides): exactly these
+# top-level entries, these under tests/ and changelogs/, and no development, demo,
+# bench, cache or byte-code path anywhere.
+EXPECTED_TOP="CHANGELOG.rst FILES.json LICENSE LICENSES MANIFEST.json README.md changelogs docs meta playbooks plugins roles tests"
+EXPECTED_TESTS="integration unit"
+EXPECTED_CHANGELOGS="changelog.yaml config.yaml"
+FORBIDDEN='(^|/)(\.venv|\.build|\.git|\.ci|\.config|\.ansible|\.cache|\.mypy_cache|\.pytest_cache|\.ruff_cache|\.tox|\.molecule|__pycache__|molecule|scripts|demo|bench)(/|$)'
+FORBIDDEN+='|(^|/)[^/]*(demo|bench)[^/]*$|^tests/(hardening|output|galaxy)(/|$)|^changelogs/fragments(/|$)|\.py[cod]$|\.tar\.gz$'
+# Every member (shipped.list) and every non-directory member (shipped-files.list).
+python3 - "$TARBALL" "$WORK/shipped.list" "$WORK/shipped-files.list" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as tar:
+    members = [(m.name[2:] if m.name.startswith('./') else m.name).rstrip('/') for m in tar.getmembers()]
+    files = [n for n, m in zip(members, tar.getmembers()) if not m.isdir()]
+for path, names in ((sys.argv[2], members), (sys.argv[3], files)):
+    with open(path, 'w') as f:
+        f.write(''.join('%s\n' % n for n in sorted(names)))
+PY
+children() { awk -F/ -v p="$1" 'p == "" { print $1; next } index($0, p "/") == 1 { split(substr($0, length(p) + 2), a, "/"); print a[1] }' "$WORK/shipped.list" | sort -u | xargs; }
+check_list() {
+    local what="$1" want got
+    want="$(tr ' ' '\n' <<<"$2" | sort | xargs)"
+    got="$(children "$3")"
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: the tarball's $what are not the expected ones" >&2
+        echo "  shipped:  $got" >&2
+        echo "  expected: $want" >&2
+        echo "  unexpected: $(comm -13 <(tr ' ' '\n' <<<"$want") <(tr ' ' '\n' <<<"$got") | xargs)" >&2
+        echo "  missing:    $(comm -23 <(tr ' ' '\n' <<<"$want") <(tr ' ' '\n' <<<"$got") | xargs)" >&2
+        exit 1
+    fi
+}
+check_list "top-level entries" "$EXPECTED_TOP" ""
+check_list "entries under tests/" "$EXPECTED_TESTS" tests
+check_list "entries under changelogs/" "$EXPECTED_CHANGELOGS" changelogs
+if grep -E "$FORBIDDEN" "$WORK/shipped.list" >"$WORK/forbidden.list"; then
+    echo "FAIL: the tarball holds development, demo, bench, test-only or cache files:" >&2
+    head -n 20 "$WORK/forbidden.list" >&2
     exit 1
 fi
+# Summary for the log: files (not directories) per top-level entry.
+log "the tarball ships $(wc -l <"$WORK/shipped-files.list") files, as expected:"
+awk -F/ '{ n[NF > 1 ? $1 "/" : $1]++ } END { for (k in n) printf "    %4d  %s\n", n[k], k }' "$WORK/shipped-files.list" | sort -k2
 
 log "installing it into a clean path"
 # Only the installed copy from here on (and the collections of the pinned ansible

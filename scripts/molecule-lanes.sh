@@ -7,7 +7,8 @@
 #   scripts/molecule-lanes.sh SCENARIO...
 #
 # MOLECULE_LANES=1 runs everything in one lane (one scenario at a time).
-# Lane 2 takes fleet and hardening (the long ones) when there are two lanes;
+# Lane 2 takes fleet, hardening and lighttpd when there are two lanes (lane 1
+# has the other four, about the same time);
 # every other scenario goes to lane 1. Each output line is prefixed with its
 # scenario name. A failed scenario does not stop its lane: the next ones run
 # too, so the summary gives every scenario's result, and the script exits 1
@@ -21,7 +22,7 @@ mkdir -p "$logdir"
 lane1=()
 lane2=()
 for s in "$@"; do
-    if [ "$lanes" -ge 2 ] && { [ "$s" = fleet ] || [ "$s" = hardening ]; }; then
+    if [ "$lanes" -ge 2 ] && { [ "$s" = fleet ] || [ "$s" = hardening ] || [ "$s" = lighttpd ]; }; then
         lane2+=("$s")
     else
         lane1+=("$s")

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: fleet_plan
 short_description: Decide how a run brings a fleet ring in step (which node heals the others, seed or not)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the results of M(hardened_tls.resumption.fleet_ring) with O(hardened_tls.resumption.fleet_ring#module:state=status)
     of the reachable nodes ({host, result}) and the list of every node of the fleet. Nodes in step are those whose
@@ -18,7 +18,7 @@ description:
   - Works on names and generations only; it never sees a key or a state.
 author:
   - Hardened TLS contributors (@hardened-tls)
-positional: hosts, margin
+positional: hosts, margin, context
 options:
   _input:
     description: "{host: fleet_ring status result} of the reachable nodes."
@@ -33,14 +33,23 @@ options:
     description: Seconds a reseed must stay ahead of every node's clock (run time plus clock skew).
     type: int
     default: 120
+  context:
+    description:
+      - The fleet planned for (its group name). A node whose state was recorded for another fleet is out of step and
+        never the reference, so a node moved between groups cannot carry one fleet's keys into another.
+      - Omitted, no node is excluded.
+    type: str
+    version_added: 0.2.0
 '''
 
 EXAMPLES = r'''
 - name: Plan the run
   ansible.builtin.set_fact:
-    fleet_plan: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'fleet_status')))
-      | hardened_tls.resumption.fleet_plan(groups['web'], 60) }}"
-  run_once: true
+    # Every node of group web computes the same plan from the statuses of the group's nodes in the play.
+    fleet_plan: "{{ dict(web_nodes | zip(web_nodes | map('extract', hostvars, 'fleet_status')))
+      | hardened_tls.resumption.fleet_plan(groups['web'], 60, 'web') }}"
+  vars:
+    web_nodes: "{{ groups['web'] | select('in', ansible_play_hosts) | list }}"
 '''
 
 RETURN = r'''
@@ -76,15 +85,15 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
+from ansible_collections.hardened_tls.resumption.plugins.plugin_utils._fleet_plan import plan
 
 
-def fleet_plan(statuses, hosts, margin=120):
+def fleet_plan(statuses, hosts, margin=120, context=None):
     if not isinstance(statuses, dict):
         raise AnsibleFilterError('fleet_plan: the input must be a dict of host to fleet_ring status result')
     usable = dict((h, s) for h, s in statuses.items()
                   if isinstance(s, dict) and not s.get('failed') and not s.get('unreachable') and 'wall_generation' in s)
-    return _fleet.plan(usable, list(hosts), int(margin))
+    return plan(usable, list(hosts), int(margin), None if context is None else str(context))
 
 
 class FilterModule(object):

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: fleet_seed
 short_description: Fresh randomness for seeding a fleet ring, made in controller memory
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns base64 of 32 bytes from the operating system's random source (C(os.urandom)), made in the controller's
     memory and written nowhere. One value per term (or one value with no term).

@@ -174,10 +174,11 @@ def require_memory_fs(path, mounts=None):
     return mount
 
 
-def require_store(path, uid=None, mounts=None):
+def require_store(path, uid=None, mounts=None, gid=None):
     """Refuse anything but a key store: a tmpfs or ramfs mount point of its own (not a directory
     on /dev/shm or under an unmounted store on /run), owned by root (or by uid, the owner a ring
-    was asked to have) and mode 0700. Returns the mount."""
+    was asked to have) and mode 0700. With gid (a server that reads its key file as that group:
+    lighttpd), mode 0710 with that group is accepted too. Returns the mount."""
     path = normpath(path)
     check_no_symlink(path)
     if mounts is None:
@@ -193,9 +194,11 @@ def require_store(path, uid=None, mounts=None):
             '(hardened_tls.resumption.tmpfs_keystore), not in a directory of %s' % (path, where))
     st = os.lstat(path)
     owners = (0,) if uid is None else (0, uid)
-    if st.st_uid not in owners or stat.S_IMODE(st.st_mode) != 0o700:
-        raise ResumptionError('%s: a key store must be owned by root and have mode 0700 (found uid %d, mode %04o); '
-                              'nothing was written' % (path, st.st_uid, stat.S_IMODE(st.st_mode)))
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid not in owners or not (mode == 0o700 or (gid is not None and mode == 0o710 and st.st_gid == gid)):
+        allowed = 'mode 0700' if gid is None else 'mode 0700, or 0710 with group %d' % gid
+        raise ResumptionError('%s: a key store must be owned by root and have %s (found uid %d, gid %d, mode %04o); '
+                              'nothing was written' % (path, allowed, st.st_uid, st.st_gid, mode))
     return mount
 
 

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Ticket keys and the byte layouts each server expects.
+"""Ticket keys and the byte layouts each server expects (which server takes
+which layout, and everything else about a server: _servers).
 
 Layouts (see shared/reference/resumption-facts.md and the servers' sources):
 
@@ -15,6 +16,9 @@ Layouts (see shared/reference/resumption-facts.md and the servers' sources):
 - HAProxy, 48 bytes: name(16) | AES(16) | HMAC(16); 80 bytes: name(16) |
   AES(32) | HMAC(32), base64 one key per line (include/haproxy/ssl_sock-t.h,
   struct tls_sess_key_128 / tls_sess_key_256)
+- lighttpd, 80 bytes in a 92-byte record: version | activation | expiration
+  (int32 each, host order) | name(16) | HMAC(32) | AES(32) (src/mod_openssl.c;
+  written by _servers, which also knows the times)
 
 The canonical form kept by the ring is the HAProxy order: name | AES | HMAC.
 """
@@ -28,7 +32,6 @@ import os
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 
-SERVERS = ('nginx', 'apache', 'haproxy')
 KEY_SIZES = (48, 80)
 NAME_LEN = 16
 
@@ -86,11 +89,6 @@ class TicketKey(object):
 def check_key_size(size):
     if size not in KEY_SIZES:
         raise ResumptionError('key_size must be 48 or 80 bytes, got %r' % (size,))
-
-
-def check_server(server):
-    if server not in SERVERS:
-        raise ResumptionError('server must be one of %s, got %r' % (', '.join(SERVERS), server))
 
 
 def nginx_bytes(key):

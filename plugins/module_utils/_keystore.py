@@ -102,15 +102,23 @@ def unit_content(path, fstype, options):
     ])
 
 
+# 0700: root's alone. 0710: the store's group may enter it (not list it), for a server that
+# reads its key file after dropping privileges (lighttpd), with a group of that server alone.
+STORE_MODES = (0o700, 0o710)
+
+
 class KeyStore(object):
     """Plan and apply a key store. `run` is a runner (args -> rc, out, err)."""
 
     def __init__(self, run, path, fstype='tmpfs', size='1m', uid=0, gid=0, noswap='auto', persist=True,
-                 mountinfo=None, unit_dir=_systemd.UNIT_DIR):
+                 mountinfo=None, unit_dir=_systemd.UNIT_DIR, mode=0o700):
         if fstype not in _fs.MEMORY_FSTYPES:
             raise ResumptionError('fstype must be tmpfs or ramfs, got %r' % (fstype,))
         if noswap not in NOSWAP_CHOICES:
             raise ResumptionError('noswap must be one of %s, got %r' % (', '.join(NOSWAP_CHOICES), noswap))
+        if mode not in STORE_MODES:
+            raise ResumptionError('mode must be 0700 or 0710 (the group may enter the store, not list it), got %r' % (mode,))
+        self.mode = mode
         self.run = run
         self.path = _fs.normpath(path) if isinstance(path, str) else path
         self.fstype = fstype
@@ -167,7 +175,7 @@ class KeyStore(object):
         if mount is not None:
             self.check_live_mount(mount, fstype)
         size = self.size if fstype == 'tmpfs' else None
-        options = _fs.tmpfs_options(size, 0o700, self.uid, self.gid, noswap, fstype)
+        options = _fs.tmpfs_options(size, self.mode, self.uid, self.gid, noswap, fstype)
         changes = []
 
         unit_changed = False
@@ -193,7 +201,7 @@ class KeyStore(object):
                 else:
                     self._mount(fstype, options)
         else:
-            differ = mounted_options_differ(mount, 0o700, self.uid, self.gid, size)
+            differ = mounted_options_differ(mount, self.mode, self.uid, self.gid, size)
             if differ:
                 changes.append('remounted (%s)' % ', '.join(differ))
                 if not check_mode:
@@ -204,9 +212,9 @@ class KeyStore(object):
 
         if not check_mode:
             st = os.stat(self.path)
-            if st.st_mode & 0o7777 != 0o700 or st.st_uid != self.uid or st.st_gid != self.gid:
+            if st.st_mode & 0o7777 != self.mode or st.st_uid != self.uid or st.st_gid != self.gid:
                 os.chown(self.path, self.uid, self.gid)
-                os.chmod(self.path, 0o700)
+                os.chmod(self.path, self.mode)
                 if mount is not None:
                     changes.append('mode')
         return changes, self.facts(check_mode, fstype=fstype)

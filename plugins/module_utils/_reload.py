@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""How a server picks up a new ring: nginx reload, Apache graceful restart,
-HAProxy runtime API (set ssl tls-key) or reload, or a command.
+"""How a server picks up a new ring, as its record in _servers says: a
+configuration test and a reload (nginx, Apache's graceful restart), HAProxy's
+runtime API (set ssl tls-key) or a reload, nothing (lighttpd re-reads its key
+file by itself), or a command.
 
 A server that is not running is never started: its next start reads the ring.
 A failed configuration test never reaches a reload.
@@ -23,15 +25,13 @@ import struct
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
 
-METHODS = ('nginx', 'apache', 'haproxy', 'command', 'none')
-DEFAULT_SERVICE = {'nginx': 'nginx', 'apache': 'apache2', 'haproxy': 'haproxy'}
-CONFIG_TEST = {
-    'nginx': ['nginx', '-t', '-q'],
-    'apache': ['apachectl', '-t'],
-    'haproxy': ['haproxy', '-c', '-q', '-f', '/etc/haproxy/haproxy.cfg'],
-}
+# A server's own way (its name), a command, or nothing.
+METHODS = _servers.NAMES + ('command', 'none')
+DEFAULT_SERVICE = dict((n, _servers.get(n).service) for n in _servers.NAMES)
+CONFIG_TEST = dict((n, _servers.get(n).config_test) for n in _servers.NAMES)
 
 
 def new_keys(before, after):
@@ -213,11 +213,15 @@ def pick_up(run, cfg, before, after):
         if rc != 0:
             raise ResumptionError('reload command failed (rc=%d): %s' % (rc, (err or out).strip()))
         return 'command'
-    service = cfg.get('service') or DEFAULT_SERVICE[method]
+    srv = _servers.get(method)
+    service = cfg.get('service') or srv.service
     systemctl = _systemd.Systemctl(run)
     if not systemctl.is_active(service):
         return 'skipped: %s is not running' % service
-    if method == 'haproxy':
+    if srv.pick_up == 'file':
+        # The server looks at its key file's time stamp and loads a new key by itself.
+        return 'file (%s re-reads it)' % service
+    if srv.pick_up == 'runtime-api':
         sock = cfg.get('haproxy_socket')
         ref = cfg.get('haproxy_ref')
         reason = 'no stats socket configured'

@@ -29,6 +29,7 @@ import time
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 
 ACTIVE = 'active'
 META = 'ring.json'
@@ -42,33 +43,22 @@ MAX_SIZE = 3
 FORMAT = 1
 
 
-def check_spec(server, key_size, size):
-    _keys.check_server(server)
+def check_spec(server, key_size, size, period=None):
+    srv = _servers.get(server)
     _keys.check_key_size(key_size)
     if not isinstance(size, int) or isinstance(size, bool) or size < MIN_SIZE or size > MAX_SIZE:
         raise ResumptionError('size (keys in the ring) must be from %d to %d (next, current and one previous key: more would '
                               'outlive the two-period bound), got %r' % (MIN_SIZE, MAX_SIZE, size))
-    if server == 'apache' and key_size != 48:
-        raise ResumptionError('key_size must be 48 for server apache: SSLSessionTicketKeyFile takes one 48-byte key')
-    if server == 'haproxy' and size < 3:
-        raise ResumptionError('size must be at least 3 for server haproxy: it uses the last three keys of tls-ticket-keys')
+    srv.check(key_size, size, period)
+    return srv
 
 
-def roles(size):
-    """Role of each member, oldest first."""
-    prev = ['previous-%d' % i if i > 1 else 'previous' for i in range(size - 2, 0, -1)]
-    return prev + ['current', 'next']
+roles = _servers.roles
 
 
 def server_file_names(server, size):
     """File names a server configuration references, in configuration order."""
-    if server == 'nginx':
-        # nginx encrypts with the first ssl_session_ticket_key given.
-        rs = roles(size)
-        return ['current.key', 'next.key'] + ['%s.key' % r for r in reversed(rs[:-2])]
-    if server == 'apache':
-        return ['ticket.key']
-    return ['tls-ticket-keys']
+    return _servers.get(server).file_names(size)
 
 
 def server_paths(store, server, size):
@@ -85,7 +75,7 @@ class Member(object):
 
 
 class Ring(object):
-    def __init__(self, server, key_size, size, members, rotated_at, created_at, fleet=None):
+    def __init__(self, server, key_size, size, members, rotated_at, created_at, fleet=None, period=None):
         self.server = server
         self.key_size = key_size
         self.size = size
@@ -93,6 +83,7 @@ class Ring(object):
         self.rotated_at = rotated_at    # when the current key started to encrypt
         self.created_at = created_at
         self.fleet = fleet              # fleet mode metadata (no secrets), or None: see _fleet
+        self.period = period            # seconds, kept for servers whose files carry times (lighttpd), or None
 
     @property
     def current(self):
@@ -104,14 +95,7 @@ class Ring(object):
 
     def render(self):
         """The server's files: a dict of file name to bytes."""
-        keys = [m.key for m in self.members]
-        if self.server == 'nginx':
-            by_role = dict(zip(roles(self.size), keys))
-            names = server_file_names('nginx', self.size)
-            return dict((n, _keys.nginx_bytes(by_role[n[:-len('.key')]])) for n in names)
-        if self.server == 'apache':
-            return {'ticket.key': _keys.apache_bytes(self.current.key)}
-        return {'tls-ticket-keys': _keys.haproxy_bytes(keys)}
+        return _servers.get(self.server).render(self)
 
     def digest(self):
         """SHA-256 of the canonical key bytes: lets load() notice damaged keys (kept in the store only)."""
@@ -133,6 +117,8 @@ class Ring(object):
         }
         if self.fleet is not None:
             meta['fleet'] = self.fleet
+        if self.period is not None:
+            meta['period'] = self.period
         return meta
 
     def summary(self, store):
@@ -152,6 +138,8 @@ class Ring(object):
         }
         if self.fleet is not None:
             result['fleet'] = self.fleet
+        if self.period is not None:
+            result['period'] = self.period
         return result
 
 
@@ -161,13 +149,13 @@ def random_keys(key_size):
     return source
 
 
-def new_ring(server, key_size, size, now, keysource=None, generation=1):
+def new_ring(server, key_size, size, now, keysource=None, generation=1, period=None):
     """A ring whose current key has the given generation; every member a fresh key."""
-    check_spec(server, key_size, size)
+    check_spec(server, key_size, size, period)
     keysource = keysource or random_keys(key_size)
     gens = range(generation - (size - 2), generation + 2)
     members = [Member(g, keysource(g), now) for g in gens]
-    return Ring(server, key_size, size, members, now, now)
+    return Ring(server, key_size, size, members, now, now, period=period)
 
 
 def rotate(ring, now, keysource=None, steps=1):
@@ -177,7 +165,7 @@ def rotate(ring, now, keysource=None, steps=1):
     for dummy in range(steps):
         g = members[-1].generation + 1
         members = members[1:] + [Member(g, keysource(g), now)]
-    return Ring(ring.server, ring.key_size, ring.size, members, now, ring.created_at)
+    return Ring(ring.server, ring.key_size, ring.size, members, now, ring.created_at, period=ring.period)
 
 
 def resize(ring, size, now, keysource=None):
@@ -190,7 +178,7 @@ def resize(ring, size, now, keysource=None):
     while len(members) < size:
         g = members[0].generation - 1
         members.insert(0, Member(g, keysource(g), now))
-    return Ring(ring.server, ring.key_size, size, members, ring.rotated_at, ring.created_at)
+    return Ring(ring.server, ring.key_size, size, members, ring.rotated_at, ring.created_at, period=ring.period)
 
 
 def load(store):
@@ -226,7 +214,8 @@ def load(store):
             if key.name_hex != m['name']:
                 raise ResumptionError('the ring in %s is damaged: key names do not match' % store)
             members.append(Member(int(m['generation']), key, m['created']))
-        ring = Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'], meta.get('fleet'))
+        ring = Ring(meta['server'], key_size, size, members, meta['rotated_at'], meta['created_at'], meta.get('fleet'),
+                    meta.get('period'))
         if meta.get('digest') != ring.digest():
             raise ResumptionError('the ring in %s is damaged: key bytes do not match their digest' % store)
         return ring
@@ -254,17 +243,23 @@ def commit(store, ring, uid=None, gid=None, extra=None):
     Then destroy the directory it replaced (and any leftovers of killed runs).
 
     extra: more files for the ring directory ({name: bytes}, 0600), committed and
-    destroyed with the ring (the fleet ratchet state, see _fleet)."""
+    destroyed with the ring (the fleet ratchet state, see _fleet).
+
+    A server that reads its key files after dropping privileges (file_reader
+    'group' in _servers: lighttpd) gets them 0640 with group gid, and the ring
+    directory 0710 (the group may enter it, not list it); every other file of the
+    ring stays 0600."""
     _fs.require_memory_fs(store)
+    shared = _servers.get(ring.server).file_reader == 'group' and gid is not None
     name = '%s%d-%s' % (DIR_PREFIX, ring.generation, _random_suffix())
     directory = os.path.join(store, name)
     os.mkdir(directory, 0o700)
     try:
-        os.chmod(directory, 0o700)
+        os.chmod(directory, 0o710 if shared else 0o700)
         if uid is not None or gid is not None:
             os.chown(directory, -1 if uid is None else uid, -1 if gid is None else gid)
         for fname, data in sorted(ring.render().items()):
-            _fs.secure_write(os.path.join(directory, fname), data, 0o600, uid, gid)
+            _fs.secure_write(os.path.join(directory, fname), data, 0o640 if shared else 0o600, uid, gid)
         for fname, data in sorted((extra or {}).items()):
             _fs.secure_write(os.path.join(directory, fname), data, 0o600, uid, gid)
         _fs.secure_write(os.path.join(directory, KEYS), b''.join(m.key.canonical() for m in ring.members), 0o600, uid, gid)
@@ -283,6 +278,24 @@ def commit(store, ring, uid=None, gid=None, extra=None):
         raise
     cleanup(store)
     return name
+
+
+def show_start_files(store, ring, uid=None, gid=None):
+    """Replace the server's files in the active ring directory by what it must read while it
+    starts (_servers start_render: lighttpd's current key), in place and atomically, with a
+    fresh time stamp. Returns the names written ([] for a server that needs none). The
+    ring itself does not change; ensure() finds the files differ and puts the usual ones
+    back (the hand-over)."""
+    srv = _servers.get(ring.server)
+    if srv.start_render is None:
+        return []
+    shared = srv.file_reader == 'group' and gid is not None
+    directory = os.path.join(store, ACTIVE)
+    names = []
+    for fname, data in sorted(srv.start_render(ring).items()):
+        _fs.secure_write(os.path.join(directory, fname), data, 0o640 if shared else 0o600, uid, gid)
+        names.append(fname)
+    return names
 
 
 def cleanup(store):
@@ -327,17 +340,24 @@ class StoreLock(object):
 
 
 def ensure(store, server, key_size, size, state='present', rotate_after=None, now=None,
-           check_mode=False, keysource=None, uid=None, gid=None):
+           check_mode=False, keysource=None, uid=None, gid=None, period=None):
     """Bring the store's ring to the wanted state.
 
     state: present (create a missing ring, repair damaged files, adapt size),
     rotated (advance one generation; with rotate_after, only when the current
     key has encrypted for at least that many seconds).
 
+    period: the rotation period, kept in the ring for a server whose files carry
+    times (lighttpd; required there), ignored for the others.
+
     Returns (action, ring) where action is one of none, created, rebuilt,
     repaired, resized, rotated, and ring is the ring after the action.
     """
-    check_spec(server, key_size, size)
+    srv = check_spec(server, key_size, size, period)
+    if not srv.needs_period:
+        period = None
+    elif period is None:
+        raise ResumptionError('a %s ring needs period (its key file carries activation and expiration times)' % server)
     if state not in ('present', 'rotated'):
         raise ResumptionError('state must be present or rotated, got %r' % (state,))
     if rotate_after is not None and (not isinstance(rotate_after, int) or rotate_after <= 0):
@@ -356,12 +376,14 @@ def ensure(store, server, key_size, size, state='present', rotate_after=None, no
 
     action = 'none'
     if ring is None:
-        ring = new_ring(server, key_size, size, now, keysource)
+        ring = new_ring(server, key_size, size, now, keysource, period=period)
         action = 'rebuilt' if damaged else 'created'
     elif ring.server != server or ring.key_size != key_size:
-        ring = new_ring(server, key_size, size, now, keysource, generation=ring.generation + 1)
+        ring = new_ring(server, key_size, size, now, keysource, generation=ring.generation + 1, period=period)
         action = 'rebuilt'
     else:
+        # A new period changes the times in a lighttpd file (repaired below when nothing else changes).
+        ring.period = period
         if ring.size != size:
             ring = resize(ring, size, now, keysource)
             action = 'resized'

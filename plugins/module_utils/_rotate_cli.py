@@ -6,11 +6,15 @@
 """The command the systemd units run on the host: the same module_utils the
 modules use, copied there by hardened_tls.resumption.rotation_timer.
 
-    hardened-tls-ring --config /etc/hardened-tls-resumption/rings/NAME.json rotate|ensure|status
+    hardened-tls-ring --config /etc/hardened-tls-resumption/rings/NAME.json ACTION
 
 rotate: advance the ring one generation, then make the server pick it up.
 ensure: create the ring when the store is empty (at boot, before the server).
 status: print the ring's metadata (key names, never key bytes).
+server-start, server-started: around a start or reload of a server that keeps
+only the keys it loaded from its file (lighttpd, see docs/lighttpd.md): show it
+the key that encrypts now while it starts, then (a few seconds later) hand the
+next key over again. Nothing for the other servers.
 
 A ring whose configuration says "keys": "server" holds no keys at all: the
 server makes a fresh random key each time it is reloaded (Apache's own OpenSSL
@@ -38,6 +42,7 @@ import time
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 
@@ -53,6 +58,12 @@ def load_config(path):
         return json.load(f)
 
 
+def key_owner(cfg):
+    """(uid, gid) of the key files: root's, or for a server that reads its key file as a
+    group (lighttpd) that group, looked up by name on every run."""
+    return _fs.resolve_ids(None, cfg.get('group'))
+
+
 def act_fleet(cfg, action, runner=run, now=None):
     store = cfg['store']
     spec = _fleet.Spec.from_config(cfg)
@@ -60,9 +71,10 @@ def act_fleet(cfg, action, runner=run, now=None):
         st = _fleet.status(store, spec, now)
         ring = st.pop('ring')
         return {'ring': ring, 'fleet': st}
-    _fs.require_store(store, cfg.get('uid'))
+    uid, gid = key_owner(cfg)
+    _fs.require_store(store, uid, gid=gid)
     with _ring.StoreLock(store):
-        done, before, ring = _fleet.tick(store, spec, now, uid=cfg.get('uid'), gid=cfg.get('gid'))
+        done, before, ring = _fleet.tick(store, spec, now, uid=uid, gid=gid)
     how = 'none'
     # ensure runs in the boot unit, ordered before the server: asking the server to
     # reload from there would wait for the boot unit itself. The server reads the
@@ -167,6 +179,10 @@ def act_server_keys(cfg, action, runner=run, now=None, state_dir=None):
 
 
 def act(cfg, action, runner=run, now=None):
+    if action in ('server-start', 'server-started'):
+        if cfg.get('keys') == 'server' or _servers.get(cfg['server']).start_render is None:
+            return {'action': 'none', 'start_files': []}
+        return act_start(cfg, action, now)
     if cfg.get('keys') == 'server':
         return act_server_keys(cfg, action, runner, now)
     if cfg.get('fleet'):
@@ -178,24 +194,50 @@ def act(cfg, action, runner=run, now=None):
             return {'ring': None}
         return {'ring': ring.summary(store), 'server': server_summary(load_server_state(cfg), ring, now)}
     state = 'rotated' if action == 'rotate' else 'present'
-    _fs.require_store(store, cfg.get('uid'))
+    uid, gid = key_owner(cfg)
+    _fs.require_store(store, uid, gid=gid)
     with _ring.StoreLock(store):
         try:
             before = _ring.load(store)
         except ResumptionError:
             before = None
         done, ring = _ring.ensure(store, cfg['server'], cfg['key_size'], cfg['size'], state=state, now=now,
-                                  uid=cfg.get('uid'), gid=cfg.get('gid'))
+                                  uid=uid, gid=gid, period=cfg.get('period'))
     how = 'none'
     if done != 'none':
         how = pick_up(runner, cfg, before, ring, now)
     return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex, 'pick_up': how}
 
 
+ACTIONS = ('rotate', 'ensure', 'status', 'server-start', 'server-started')
+# Seconds between a server's start and the hand-over: it reads its file once at start-up,
+# and a file written in the same second as its last load is never loaded again.
+HANDOVER_DELAY = 3
+
+
+def act_start(cfg, action, now=None, sleep=time.sleep):
+    """server-start: bring the ring to date and show the server its start files.
+    server-started: after HANDOVER_DELAY, put the usual files back (the next key)."""
+    if action == 'server-started':
+        sleep(HANDOVER_DELAY)
+    store = cfg['store']
+    uid, gid = key_owner(cfg)
+    _fs.require_store(store, uid, gid=gid)
+    with _ring.StoreLock(store):
+        if cfg.get('fleet'):
+            done, before, ring = _fleet.tick(store, _fleet.Spec.from_config(cfg), now, uid=uid, gid=gid)
+        else:
+            done, ring = _ring.ensure(store, cfg['server'], cfg['key_size'], cfg['size'], state='present', now=now,
+                                      uid=uid, gid=gid, period=cfg.get('period'))
+        shown = _ring.show_start_files(store, ring, uid, gid) if action == 'server-start' else []
+    return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex,
+            'start_files': shown}
+
+
 def main(argv=None, out=sys.stdout, runner=run):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) != 3 or argv[0] != '--config' or argv[2] not in ('rotate', 'ensure', 'status'):
-        sys.stderr.write('usage: hardened-tls-ring --config FILE rotate|ensure|status\n')
+    if len(argv) != 3 or argv[0] != '--config' or argv[2] not in ACTIONS:
+        sys.stderr.write('usage: hardened-tls-ring --config FILE %s\n' % '|'.join(ACTIONS))
         return 2
     try:
         result = act(load_config(argv[1]), argv[2], runner=runner)

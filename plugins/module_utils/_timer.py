@@ -14,13 +14,15 @@ import json
 import os
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
 
 PACKAGE = 'ansible_collections.hardened_tls.resumption.plugins.module_utils'
 # Everything the command on the host imports (keep in step with _rotate_cli's imports).
-RUNTIME_MODULES = ('_errors', '_keys', '_fs', '_systemd', '_ring', '_reload', '_fleet', '_rotate_cli')
+RUNTIME_MODULES = ('_errors', '_keys', '_servers', '_fs', '_systemd', '_ring', '_reload', '_ratchet', '_fleet_seal', '_fleet', '_rotate_cli')
 LIB_DIR = '/usr/local/lib/hardened-tls-resumption'
 CONF_DIR = '/etc/hardened-tls-resumption/rings'
 LAUNCHER = 'hardened-tls-ring'
@@ -34,7 +36,7 @@ KEY_SOURCES = ('ring', 'server')
 # Reload methods that make a server-made key new: a reload of nginx without key
 # files keeps its key (1.23.2+ keeps it in shared memory), HAProxy's runtime API
 # pushes ring keys, and 'none' would never rotate anything.
-SERVER_KEY_RELOADS = ('apache', 'command')
+SERVER_KEY_RELOADS = tuple(n for n in _servers.NAMES if _servers.get(n).server_keys) + ('command',)
 
 
 def check_period(period):
@@ -135,10 +137,12 @@ def ring_config(p):
         'service': p['service'],
         'command': p.get('reload_command') or [],
         'haproxy_socket': p.get('haproxy_socket'),
-        'haproxy_ref': _ring.server_paths(p['store'], 'haproxy', p['size'])[0] if p['server'] == 'haproxy' else None,
+        'haproxy_ref': _ring.server_paths(p['store'], p['server'], p['size'])[0] if _servers.get(p['server']).pick_up == 'runtime-api' else None,
     }
     if p.get('config_test'):
         cfg['config_test'] = p['config_test']
+    if p.get('group'):
+        cfg['group'] = p['group']
     if p.get('fleet'):
         # Fleet mode (see _fleet): no secrets here either, only the clock.
         cfg['fleet'] = {'epoch': p.get('fleet_epoch') or 0, 'time_offset': p.get('time_offset') or 0}
@@ -188,7 +192,7 @@ def units(p):
     if service:
         boot_unit.append(('Before', service))
         install.append(('WantedBy', service))
-    return {
+    units = {
         names['boot_service']: _systemd.render_unit([
             ('Unit', boot_unit),
             ('Service', [('Type', 'oneshot'), ('RemainAfterExit', 'yes'), ('ExecStart', '%s ensure' % cmd)] + common),
@@ -205,6 +209,35 @@ def units(p):
         ]),
         names['timer']: timer,
     }
+    dropin = start_dropin(p, cmd, service)
+    if dropin:
+        units[dropin_name(p, service)] = dropin
+    return units
+
+
+def dropin_name(p, service=None):
+    """Relative path of the server unit's drop-in of a ring (see start_dropin)."""
+    service = service or (p['service'] + '.service' if '.' not in p['service'] else p['service'])
+    return os.path.join(service + '.d', 'hardened-tls-%s.conf' % p['name'])
+
+
+def start_dropin(p, cmd, service):
+    """A drop-in for the server's unit when it keeps only the keys it loaded (_servers
+    start_render: lighttpd): before it starts, its file shows the key that encrypts now;
+    after, the next key is handed over again; its reload does the same around its own
+    steps. '+' runs them outside the unit's sandbox, as root; '-' lets the server start (and serve)
+    even if they fail: it then has only the next key until that key's time comes. None for other servers."""
+    srv = _servers.get(p['server'])
+    if srv.start_render is None or not service:
+        return None
+    reload_steps = [('ExecReload', '')]
+    reload_steps.append(('ExecReload', '-+%s server-start' % cmd))
+    reload_steps += [('ExecReload', ' '.join(step)) for step in srv.reload_steps]
+    reload_steps.append(('ExecReload', '-+%s server-started' % cmd))
+    return _systemd.render_unit([
+        ('Unit', [('RequiresMountsFor', p['store'])]),
+        ('Service', [('ExecStartPre', '-+%s server-start' % cmd), ('ExecStartPost', '-+%s server-started' % cmd)] + reload_steps),
+    ])
 
 
 def check_unit_values(p):
@@ -232,7 +265,12 @@ def check_params(p):
         if p.get('fleet'):
             raise ResumptionError('keys=server cannot be shared by a fleet: each server makes its own key')
         return
-    _ring.check_spec(p['server'], p['key_size'], p['size'])
+    srv = _ring.check_spec(p['server'], p['key_size'], p['size'], p['period'])
+    if p.get('group') and srv.file_reader != 'group':
+        raise ResumptionError('group is for a server that reads its key file as a group (%s); %s reads its key files as root'
+                              % (', '.join(n for n in _servers.NAMES if _servers.get(n).file_reader == 'group'), p['server']))
+    if p.get('group'):
+        _fs.resolve_ids(None, p['group'])
     if not p.get('store'):
         raise ResumptionError('store is required unless keys=server')
     if not os.path.isabs(p['store']):

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: fleet_ring
 short_description: A ticket key ring shared by every node of a fleet, rotating in step with no controller online
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Fleet mode of a ticket key ring (see M(hardened_tls.resumption.ticket_key_ring) for the ring and its layouts). The
     nodes of one trust context hold the same keys, derived from a 32-byte ratchet state kept in the node's key store
@@ -55,7 +55,7 @@ options:
   server:
     description: Whose layout the key files take.
     type: str
-    choices: [nginx, apache, haproxy]
+    choices: [nginx, apache, haproxy, lighttpd]
     required: true
   key_size:
     description: Bytes per key. Defaults to V(80), or V(48) for O(server=apache).
@@ -111,11 +111,21 @@ options:
     description: With O(state=status), how many generations past the next key the returned chain of names reaches.
     type: int
     default: 0
+  context:
+    description:
+      - Name of the fleet (one trust context) this node belongs to; the role M(hardened_tls.resumption.key_ring) passes
+        its C(key_ring_fleet_group). Recorded with the state by O(seed) and O(sealed), kept by every later change, and
+        reported by V(status) as RV(context).
+      - With O(sealed), a state sealed by a node of another fleet is refused and nothing changes.
+    type: str
+    version_added: 0.2.0
   owner:
     description: Owner of the key files (default root).
     type: str
   group:
-    description: Group of the key files.
+    description:
+      - Group of the key files. For O(server=lighttpd) the group that may read its key file (see
+        M(hardened_tls.resumption.ticket_key_ring)).
     type: str
 notes:
   - Every option that carries a secret (O(seed), O(reseed), O(sealed)) is C(no_log); also set C(no_log) on the task
@@ -175,6 +185,11 @@ origin:
   returned: always
   type: str
   sample: fleet
+context:
+  description: The fleet (trust context) recorded with the node's state, or null (no fleet state, or none recorded).
+  returned: when O(state=status) or after a change
+  type: str
+  sample: tls_fleet_nginx
 wall_generation:
   description: The generation of this host's clock (plus O(time_offset)).
   returned: always
@@ -233,6 +248,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
@@ -263,11 +279,12 @@ def run(module, p, spec, store, uid, gid):
         st['action'] = 'status'
         return st, None, _ring.load(store) if st['ring'] is not None else None
     if p['seed'] is not None:
-        action, before, ring = _fleet.seed(store, spec, p['seed'], p['seed_generation'], check_mode=check, uid=uid, gid=gid)
+        action, before, ring = _fleet.seed(store, spec, p['seed'], p['seed_generation'], check_mode=check, uid=uid, gid=gid,
+                                           context=p['context'])
     elif p['reseed'] is not None:
         action, before, ring = _fleet.reseed(store, spec, p['reseed'], p['reseed_generation'], check_mode=check, uid=uid, gid=gid)
     elif p['sealed'] is not None:
-        action, before, ring = _fleet.join(store, spec, p['sealed'], check_mode=check, uid=uid, gid=gid)
+        action, before, ring = _fleet.join(store, spec, p['sealed'], check_mode=check, uid=uid, gid=gid, context=p['context'])
     elif p['export_to']:
         if check:
             action, before, ring = _fleet.tick(store, spec, check_mode=True)
@@ -291,8 +308,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
-            server=dict(type='str', choices=['nginx', 'apache', 'haproxy'], required=True),
-            key_size=dict(type='int', choices=[48, 80]),
+            server=dict(type='str', choices=list(_servers.NAMES), required=True),
+            key_size=dict(type='int', choices=list(_servers.all_key_sizes())),
             size=dict(type='int', default=3),
             period=dict(type='int', required=True),
             epoch=dict(type='int', default=0),
@@ -306,6 +323,7 @@ def main():
             export_to=dict(type='dict'),
             sealed=dict(type='str', no_log=True),
             lookahead=dict(type='int', default=0),
+            context=dict(type='str'),
             owner=dict(type='str'),
             group=dict(type='str'),
         ),
@@ -315,7 +333,7 @@ def main():
     )
     p = module.params
     store = p['path']
-    key_size = p['key_size'] or (48 if p['server'] == 'apache' else 80)
+    key_size = p['key_size'] or _servers.default_key_size(p['server'])
     try:
         if p['state'] == 'status' and any(p[k] is not None for k in ('seed', 'reseed', 'sealed', 'export_to')):
             raise ResumptionError('state=status takes no seed, reseed, sealed or export_to')
@@ -326,7 +344,7 @@ def main():
             raise ResumptionError('%s is not a directory: create the key store first (hardened_tls.resumption.tmpfs_keystore)' % store)
         _fs.require_memory_fs(store)
         if p['state'] != 'status':
-            _fs.require_store(store, uid)
+            _fs.require_store(store, uid, gid=gid if _servers.get(p['server']).file_reader == 'group' else None)
         with _NoLock() if module.check_mode else _ring.StoreLock(store):
             st, before, ring = run(module, p, spec, store, uid, gid)
     except (ResumptionError, OSError) as e:

@@ -53,11 +53,11 @@ options:
     type: str
     choices: [ring, server]
     default: ring
-    version_added: 0.1.0
+    version_added: 0.2.0
   server:
     description: The ring's layout (as in M(hardened_tls.resumption.ticket_key_ring)).
     type: str
-    choices: [nginx, apache, haproxy]
+    choices: [nginx, apache, haproxy, lighttpd]
     required: true
   key_size:
     description: Bytes per key. Defaults to V(80), or V(48) for O(server=apache).
@@ -74,7 +74,7 @@ options:
   reload:
     description: How the server picks up a new ring. Defaults to O(server).
     type: str
-    choices: [nginx, apache, haproxy, command, none]
+    choices: [nginx, apache, haproxy, lighttpd, command, none]
   reload_command:
     description: Argument list run after a rotation when O(reload=command).
     type: list
@@ -84,8 +84,15 @@ options:
     type: list
     elements: str
   service:
-    description: The server's systemd unit (default V(nginx), V(apache2) or V(haproxy)). The boot unit runs before it.
+    description: The server's systemd unit (default V(nginx), V(apache2), V(haproxy) or V(lighttpd)). The boot unit runs before it.
     type: str
+  group:
+    description:
+      - For O(server=lighttpd), which reads its key file after dropping privileges, the group that may read it (see
+        M(hardened_tls.resumption.ticket_key_ring)); every rotation writes that file 0640 with this group. It must
+        exist on the host. Not for the other servers, whose key files only root reads.
+    type: str
+    version_added: 0.2.0
   haproxy_socket:
     description:
       - Admin-level HAProxy stats socket for runtime key updates (O(reload=haproxy)). Before each push the rotation
@@ -183,6 +190,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
@@ -210,7 +218,10 @@ def present(p, systemctl, check_mode):
         changes.append('config')
     units_changed = False
     for unit, data in sorted(_timer.units(p).items()):
-        if _fs.write_if_changed(os.path.join(_systemd.UNIT_DIR, unit), data, mode=0o644, check_mode=check_mode):
+        path = os.path.join(_systemd.UNIT_DIR, unit)
+        if not check_mode and not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o755)
+        if _fs.write_if_changed(path, data, mode=0o644, check_mode=check_mode):
             units_changed = True
     names = _timer.unit_names(p['name'])
     if units_changed:
@@ -259,6 +270,13 @@ def absent(p, systemctl, check_mode):
             if not check_mode:
                 systemctl('disable', '--now', unit, check=False)
                 os.unlink(path)
+    if p.get('service'):
+        dropin = os.path.join(_systemd.UNIT_DIR, _timer.dropin_name(p))
+        if os.path.exists(dropin):
+            changes.append('%s removed' % _timer.dropin_name(p))
+            if not check_mode:
+                os.unlink(dropin)
+                systemctl.daemon_reload()
     conf = os.path.join(_timer.CONF_DIR, '%s.json' % p['name'])
     if os.path.exists(conf):
         changes.append('config removed')
@@ -280,14 +298,15 @@ def main():
             name=dict(type='str', required=True),
             store=dict(type='path'),
             keys=dict(type='str', choices=list(_timer.KEY_SOURCES), default='ring', no_log=False),
-            server=dict(type='str', choices=['nginx', 'apache', 'haproxy'], required=True),
-            key_size=dict(type='int', choices=[48, 80]),
+            server=dict(type='str', choices=list(_servers.NAMES), required=True),
+            key_size=dict(type='int', choices=list(_servers.all_key_sizes())),
             size=dict(type='int', default=3),
             period=dict(type='int', default=43200),
             reload=dict(type='str', choices=list(_reload.METHODS)),
             reload_command=dict(type='list', elements='str'),
             config_test=dict(type='list', elements='str'),
             service=dict(type='str'),
+            group=dict(type='str'),
             haproxy_socket=dict(type='path'),
             fleet=dict(type='bool', default=False),
             fleet_epoch=dict(type='int', default=0),
@@ -298,7 +317,7 @@ def main():
         supports_check_mode=True,
     )
     p = dict(module.params)
-    p['key_size'] = p['key_size'] or (48 if p['server'] == 'apache' else 80)
+    p['key_size'] = p['key_size'] or _servers.default_key_size(p['server'])
     p['reload'] = p['reload'] or p['server']
     p['service'] = p['service'] or _reload.DEFAULT_SERVICE[p['server']]
     names = _timer.unit_names(p['name'])

@@ -46,7 +46,7 @@ options:
   server:
     description: Whose layout the key files take.
     type: str
-    choices: [nginx, apache, haproxy]
+    choices: [nginx, apache, haproxy, lighttpd]
     required: true
   key_size:
     description:
@@ -72,11 +72,21 @@ options:
   rotate_after:
     description: With O(state=rotated), rotate only when the current key has encrypted for at least this many seconds.
     type: int
+  period:
+    description:
+      - Seconds each key encrypts. Required for O(server=lighttpd), whose key file carries the next key's activation
+        time (when the current key's period ends) and expiration time (two periods later); ignored otherwise.
+    type: int
+    version_added: 0.2.0
   owner:
-    description: Owner of the key files (default root, which every supported server reads them as).
+    description: Owner of the key files (default root, which nginx, Apache and HAProxy read them as).
     type: str
   group:
-    description: Group of the key files.
+    description:
+      - Group of the key files.
+      - For O(server=lighttpd), which reads its key file after dropping privileges, the group that may read it (a group
+        of lighttpd's alone). That file is 0640 and the ring's directories 0710 (the store must then be 0710 with this
+        group, see M(hardened_tls.resumption.tmpfs_keystore)); every other file stays 0600.
     type: str
 seealso:
   - module: hardened_tls.resumption.tmpfs_keystore
@@ -171,6 +181,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 
@@ -185,11 +196,12 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
-            server=dict(type='str', choices=['nginx', 'apache', 'haproxy'], required=True),
-            key_size=dict(type='int', choices=[48, 80]),
+            server=dict(type='str', choices=list(_servers.NAMES), required=True),
+            key_size=dict(type='int', choices=list(_servers.all_key_sizes())),
             size=dict(type='int', default=3),
             state=dict(type='str', choices=['present', 'rotated', 'absent'], default='present'),
             rotate_after=dict(type='int'),
+            period=dict(type='int'),
             owner=dict(type='str'),
             group=dict(type='str'),
         ),
@@ -197,15 +209,15 @@ def main():
     )
     p = module.params
     store = p['path']
-    key_size = p['key_size'] or (48 if p['server'] == 'apache' else 80)
+    key_size = p['key_size'] or _servers.default_key_size(p['server'])
     try:
         uid, gid = _fs.resolve_ids(p['owner'], p['group'])
-        _ring.check_spec(p['server'], key_size, p['size'])
+        srv = _ring.check_spec(p['server'], key_size, p['size'], p['period'])
         if not os.path.isdir(store):
             raise ResumptionError('%s is not a directory: create the key store first (hardened_tls.resumption.tmpfs_keystore)' % store)
         _fs.require_memory_fs(store)
         if p['state'] != 'absent':
-            _fs.require_store(store, uid)
+            _fs.require_store(store, uid, gid=gid if srv.file_reader == 'group' else None)
         if p['state'] == 'absent':
             entries = [e for e in os.listdir(store) if e != _ring.LOCK]
             if entries and not module.check_mode:
@@ -218,7 +230,8 @@ def main():
             except ResumptionError:
                 before = None
             action, ring = _ring.ensure(store, p['server'], key_size, p['size'], state='rotated' if p['state'] == 'rotated' else 'present',
-                                        rotate_after=p['rotate_after'], check_mode=module.check_mode, uid=uid, gid=gid)
+                                        rotate_after=p['rotate_after'], check_mode=module.check_mode, uid=uid, gid=gid,
+                                        period=p['period'])
     except (ResumptionError, OSError) as e:
         module.fail_json(msg=str(e))
     result = dict(changed=action != 'none', action=action, **ring.summary(store))

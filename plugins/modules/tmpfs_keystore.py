@@ -57,6 +57,14 @@ options:
     description: Group of the store. It must exist.
     type: str
     default: root
+  mode:
+    description:
+      - Mode of the store. V(0700) is root's alone. V(0710) lets O(group) enter it (not list it), for a server that reads
+        its key file after dropping privileges (lighttpd); use a group of that server alone.
+    type: str
+    version_added: 0.2.0
+    choices: ['0700', '0710']
+    default: '0700'
   noswap:
     description:
       - V(auto) adds C(noswap) when the kernel accepts it (detected by mounting a 4 KiB tmpfs) and mounts a ramfs
@@ -153,6 +161,7 @@ def main():
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),
             noswap=dict(type='str', choices=['auto', 'required', 'disabled'], default='auto'),
+            mode=dict(type='str', choices=['0700', '0710'], default='0700'),
             persist=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
@@ -161,7 +170,7 @@ def main():
     try:
         uid, gid = resolve_ids(p['owner'], p['group'])
         store = KeyStore(module.run_command, p['path'], fstype=p['fstype'], size=p['size'], uid=uid, gid=gid,
-                         noswap=p['noswap'], persist=p['persist'])
+                         noswap=p['noswap'], persist=p['persist'], mode=int(p['mode'], 8))
         if p['state'] == 'present':
             changes, facts = store.present(module.check_mode)
         else:

@@ -153,6 +153,60 @@ def test_store_memory_only_and_root_only(ctx):
             report('store: ' + line)
 
 
+# ---------------------------------------------------------------- local adversary
+
+ADVERSARY = os.path.join(hl.ROOT, 'molecule', 'shared', 'files', 'adversary.py')
+# Users who are not root: nginx's workers run as www-data (the stated exception: a worker holds the keys in
+# its memory, which the kernel keeps from www-data too, since a worker that dropped root is not dumpable);
+# a monitoring agent in group haproxy (Debian's stats socket group); nobody.
+ADVERSARY_USERS = ('www-data', 'monitor', 'nobody')
+
+
+def test_local_adversary(ctx):
+    """As each user, try every path to a key (molecule/shared/files/adversary.py): the stores' files, every
+    Unix socket under /run (`show tls-keys *`, `set ssl tls-key`), new entries, symlinks and renames next to
+    the stores and in HAProxy's admin socket directory, the journal's files, /proc of the servers, and /proc
+    of every rotation command started while it watches (the test starts one after the other). The same search as root must
+    find the keys and see the rotations, so the search can fail."""
+    script = open(ADVERSARY, 'rb').read()
+
+    def attack(host, argv):
+        """Run the adversary (its last 4 s watch for rotation commands) while rotations run,
+        one after the other until it is done; returns its result."""
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            job = pool.submit(hl.dexec, host, argv + ['--watch', '4'])
+            while not job.done():
+                rotate_unit(host)
+                time.sleep(1)
+            return json.loads(job.result().stdout.decode())
+
+    def check(host):
+        hl.dexec(host, ['sh', '-c', 'cat > /usr/local/lib/hardened-tls-adversary.py && chmod 0644 /usr/local/lib/hardened-tls-adversary.py'],
+                 data=script)
+        hl.sh(host, 'id monitor >/dev/null 2>&1 || useradd --system --no-create-home --groups haproxy monitor')
+        stores = [hl.ring_status(host, ring)['store'] for ring in rings_present(host)]
+        assert len(stores) >= 2, '%s: rings %s' % (host, stores)
+        argv = ['python3', '/usr/local/lib/hardened-tls-adversary.py'] + stores + ['--socket-dir', '/run/hardened-tls-haproxy']
+        table = dict((user, attack(host, ['runuser', '-u', user, '--'] + argv)) for user in ADVERSARY_USERS)
+        control = attack(host, argv[:2] + ['--no-push'] + argv[2:])
+        return stores, table, control
+
+    for host, (stores, table, control) in sorted(each(ctx, check).items()):
+        for user, res in sorted(table.items()):
+            c = res['counts']
+            report('adversary: %s as %-8s tried %3d paths (%d rotation commands attacked while running, journal files '
+                   'readable %d): secrets %d, keys pushed %d, entries replaced %d'
+                   % (host, user, c['tried'], c['rotate_seen'], c['journal_readable'], c['secrets'], c['accepted'], c['replaced']))
+            assert c['secrets'] == 0 and c['accepted'] == 0 and c['replaced'] == 0, '%s %s: %s' % (host, user, jdump(res))
+            assert c['rotate_seen'] >= 1, '%s %s saw no rotation command: %s' % (host, user, jdump(res))
+        c = control['counts']
+        report('adversary: %s as root     tried %3d paths (%d rotation commands attacked while running): secrets %d, '
+               'entries replaced %d (the control: the search works)'
+               % (host, c['tried'], c['rotate_seen'], c['secrets'], c['replaced']))
+        assert c['secrets'] >= len(stores) + 1 and c['replaced'] >= len(stores) and c['rotate_seen'] >= 1, jdump(control)
+        assert any(p.startswith('/proc/') for p in control['secrets']), jdump(control)
+
+
 # ---------------------------------------------------------------- recorded runs
 
 def wait_rotations(ctx, n):
@@ -568,6 +622,9 @@ def _container_sources(host):
     listing = hl.sh(host, 'find /tmp /var/tmp /root/.ansible /etc/hardened-tls-resumption /usr/local/lib/hardened-tls-resumption '
                     '/etc/systemd/system /etc/nginx /etc/apache2 /etc/haproxy /etc/ssl/hardened-tls-site -xdev -type f 2>/dev/null; true')
     yield 'written', hl.container_tar_source(host, listing.split())
+    # The journal, every field of every entry (what journalctl can show anyone allowed to read it).
+    journal = hl.dexec(host, ['journalctl', '--no-pager', '--output=export'], check=False, timeout=600).stdout
+    yield 'journal', hl.memory_source([('journalctl --output=export', journal)])
 
 
 def test_forensic_search(ctx):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A local user who is not root tries every path to a ticket key it can think of.
-Run as that user (runuser -u USER -- python3 adversary.py STORE... [--socket-dir DIR] [--no-push]).
+Run as that user (runuser -u USER -- python3 adversary.py STORE... [--socket-dir DIR] [--no-push] [--watch SECONDS]).
 
 Tries, and counts what worked:
 - secrets: a key file read from a store; a `show tls-keys *` answer with secret
@@ -14,6 +14,10 @@ Tries, and counts what worked:
 - replaced: an entry created in, or moved out of, a store or the directory of
   the collection's admin socket (so that a key could be redirected), or a
   symbolic link planted next to a store.
+- journal: whether the user can read the system journal's files at all (the
+  forensic search of the hardening scenario shows the journal holds no key);
+- with --watch, for that many seconds more, every rotation command that starts
+  (hardened-tls-ring) is attacked while it runs (rotate_seen counts them).
 
 Prints one JSON document of counts and of the paths that gave something away;
 never a byte of what it read.
@@ -24,6 +28,7 @@ import re
 import socket
 import stat
 import sys
+import time
 
 SECRET_LINE = re.compile(r'(?m)^\S+\s+[A-Za-z0-9+/]{60,}={0,2}\s*$')
 PROCESSES = ('nginx', 'apache2', 'haproxy', 'lighttpd', 'hardened-tls-ring')
@@ -62,35 +67,88 @@ def talk(path, command):
         s.close()
 
 
+def readable_files(top, tried):
+    """Files under top this user can read a byte of (each one tried)."""
+    found = []
+    for root, dummy_dirs, files in os.walk(top, onerror=lambda e: None):
+        for name in files:
+            tried()
+            try:
+                with open(os.path.join(root, name), 'rb') as f:
+                    if f.read(1):
+                        found.append(os.path.join(root, name))
+            except OSError:
+                pass
+    return found
+
+
+def attack_processes(result, tried, attacked, only=None):
+    """Read the memory, environment and open files of each process of PROCESSES
+    (or only of the one named) not attacked yet; returns how many were new."""
+    new = 0
+    for pid in [p for p in os.listdir('/proc') if p.isdigit()]:
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                cmd = f.read().split(b'\0')
+        except OSError:
+            continue
+        names = [name for name in ((only,) if only else PROCESSES) if name.encode() in b' '.join(cmd[:2])]
+        if not names or (pid, names[0]) in [a[:2] for a in attacked]:
+            continue
+        attacked.add((pid, names[0], 'first' if only is None else 'watch'))
+        new += 1
+        tried()
+        try:
+            # A mapped, readable address first: a refused read there is a refusal, not a hole in the map.
+            with open('/proc/%s/maps' % pid) as f:
+                start = next(int(line.split('-')[0], 16) for line in f if line.split()[1].startswith('r'))
+            with open('/proc/%s/mem' % pid, 'rb', 0) as f:
+                f.seek(start)
+                if f.read(1):
+                    result['secrets'].append('/proc/%s/mem' % pid)
+        except (OSError, ValueError, OverflowError, StopIteration):
+            pass
+        tried()
+        try:
+            with open('/proc/%s/environ' % pid, 'rb') as f:
+                f.read(1)
+            result['secrets'].append('/proc/%s/environ' % pid)
+        except OSError:
+            pass
+        tried()
+        try:
+            os.listdir('/proc/%s/fd' % pid)
+            result['secrets'].append('/proc/%s/fd (listed)' % pid)
+        except OSError:
+            pass
+    return new
+
+
 def main():
     args = sys.argv[1:]
     socket_dirs = []
     stores = []
     push = True
+    watch = 0.0
     while args:
         a = args.pop(0)
         if a == '--socket-dir':
             socket_dirs.append(args.pop(0))
+        elif a == '--watch':
+            watch = float(args.pop(0))
         elif a == '--no-push':
             push = False    # the root control run: it would push a real (zero) key
         else:
             stores.append(a)
-    result = {'user': os.getuid(), 'tried': 0, 'secrets': [], 'accepted': [], 'replaced': [], 'connected': []}
+    result = {'user': os.getuid(), 'tried': 0, 'secrets': [], 'accepted': [], 'replaced': [], 'connected': [],
+              'journal': [], 'rotate_seen': 0}
 
     def tried():
         result['tried'] += 1
 
     # Key files in the stores (and anything below them).
     for store in stores:
-        for root, dummy_dirs, files in os.walk(store, onerror=lambda e: None):
-            for name in files:
-                tried()
-                try:
-                    with open(os.path.join(root, name), 'rb') as f:
-                        if f.read(1):
-                            result['secrets'].append(os.path.join(root, name))
-                except OSError:
-                    pass
+        result['secrets'] += readable_files(store, tried)
         tried()
         try:
             os.listdir(store)
@@ -140,41 +198,21 @@ def main():
             except OSError:
                 pass
 
+    # The journal's files (systemd-journald, persistent or volatile).
+    for top in ('/var/log/journal', '/run/log/journal'):
+        result['journal'] += readable_files(top, tried)
+
     # The processes that hold keys: their memory, environment and open files.
-    for pid in [p for p in os.listdir('/proc') if p.isdigit()]:
-        try:
-            with open('/proc/%s/cmdline' % pid, 'rb') as f:
-                cmd = f.read().split(b'\0')
-        except OSError:
-            continue
-        if not any(name.encode() in b' '.join(cmd[:2]) for name in PROCESSES):
-            continue
-        tried()
-        try:
-            # A mapped, readable address first: a refused read there is a refusal, not a hole in the map.
-            with open('/proc/%s/maps' % pid) as f:
-                start = next(int(line.split('-')[0], 16) for line in f if line.split()[1].startswith('r'))
-            with open('/proc/%s/mem' % pid, 'rb', 0) as f:
-                f.seek(start)
-                if f.read(1):
-                    result['secrets'].append('/proc/%s/mem' % pid)
-        except (OSError, ValueError, OverflowError, StopIteration):
-            pass
-        tried()
-        try:
-            with open('/proc/%s/environ' % pid, 'rb') as f:
-                f.read(1)
-            result['secrets'].append('/proc/%s/environ' % pid)
-        except OSError:
-            pass
-        tried()
-        try:
-            os.listdir('/proc/%s/fd' % pid)
-            result['secrets'].append('/proc/%s/fd (listed)' % pid)
-        except OSError:
-            pass
+    attacked = set()
+    attack_processes(result, tried, attacked)
+    deadline = time.time() + watch
+    while time.time() < deadline:
+        result['rotate_seen'] += attack_processes(result, tried, attacked, only='hardened-tls-ring')
+        time.sleep(0.005)
+    result['rotate_seen'] += len([p for p in attacked if p[1] == 'hardened-tls-ring' and p[2] == 'first'])
     result['counts'] = {'tried': result['tried'], 'secrets': len(result['secrets']),
-                        'accepted': len(result['accepted']), 'replaced': len(result['replaced'])}
+                        'accepted': len(result['accepted']), 'replaced': len(result['replaced']),
+                        'journal_readable': len(result['journal']), 'rotate_seen': result['rotate_seen']}
     print(json.dumps(result, sort_keys=True))
 
 

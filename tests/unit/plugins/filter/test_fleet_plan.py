@@ -33,3 +33,11 @@ def test_failed_and_skipped_results_count_as_unreachable():
 def test_bad_input():
     with pytest.raises(AnsibleFilterError, match='must be a dict'):
         fleet_plan(['n1'], ['n1'])
+
+
+def test_context_passes_through():
+    good = {'9': 'a', '10': 'b', '11': 'c'}
+    other = dict(st(good), context='fleet_a')
+    p = fleet_plan({'n1': other, 'n2': other, 'n3': dict(st({'9': 'x', '10': 'y'}), context='fleet_b')},
+                   ['n1', 'n2', 'n3'], 20, 'fleet_b')
+    assert p['reference'] == 'n3' and p['out_of_step'] == ['n1', 'n2']

@@ -44,7 +44,7 @@ def stand_in_store_check(monkeypatch):
     """A directory on /dev/shm stands in for a key store (its own tmpfs mount point, which a
     test cannot mount without root): the store check keeps everything but the mount point."""
     from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
-    monkeypatch.setattr(_fs, 'require_store', lambda path, uid=None, mounts=None: _fs.require_memory_fs(path))
+    monkeypatch.setattr(_fs, 'require_store', lambda path, uid=None, mounts=None, gid=None: _fs.require_memory_fs(path))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keystore
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _timer
@@ -52,7 +53,7 @@ CASES = [
     ('key size 64', lambda: _keys.check_key_size(64), ['key_size', '64']),
     ('key size 0', lambda: _keys.check_key_size(0), ['key_size', '0']),
     ('key size 48.0', lambda: _keys.check_key_size('48'), ['key_size']),
-    ('unknown server', lambda: _keys.check_server('lighttpd'), ['server', 'lighttpd']),
+    ('unknown server', lambda: _servers.get('caddy'), ['server', 'caddy']),
     ('ring size 1', lambda: _ring.check_spec('nginx', 80, 1), ['size', '1']),
     ('ring size 0', lambda: _ring.check_spec('nginx', 80, 0), ['size', '0']),
     ('ring size negative', lambda: _ring.check_spec('nginx', 80, -3), ['size', '-3']),

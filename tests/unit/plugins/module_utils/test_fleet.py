@@ -410,38 +410,6 @@ def test_status_names_only(stores):
     assert base64.b64encode(chain.state).decode() not in text and chain.state.hex() not in text
 
 
-# ---------------------------------------------------------------- plan
-
-def _st(chain, gen=100, origin='fleet', now=2000, size=3):
-    return {'chain': dict((str(k), v) for k, v in chain.items()), 'origin': origin, 'wall_generation': gen,
-            'now': now, 'epoch': 0, 'period': 20, 'ring': {'size': size}}
-
-
-def test_plan_seeds_a_new_fleet():
-    p = _fleet.plan({'a': _st({}, origin='local'), 'b': _st({}, origin='none')}, ['a', 'b', 'c'], margin=20)
-    assert p['seed'] and p['reference'] is None and p['out_of_step'] == ['a', 'b'] and p['unreachable'] == ['c']
-    assert p['anchor'] == 100 - 1 - 1
-    assert p['reseed_generation'] == _fleet.reseed_generation(2000, 0, 20, 20)
-
-
-def test_plan_heals_the_minority():
-    good = {99: 'x', 100: 'y', 101: 'z'}
-    p = _fleet.plan({'a': _st(good), 'b': _st({100: 'y', 101: 'z', 102: 'w'}), 'c': _st({99: 'q', 100: 'r'}),
-                     'd': _st({}, origin='local')}, ['a', 'b', 'c', 'd'])
-    assert not p['seed'] and p['reference'] == 'a' and p['in_step'] == ['a', 'b'] and p['out_of_step'] == ['c', 'd']
-
-
-def test_plan_missed_reseed_is_out_of_step():
-    p = _fleet.plan({'a': _st({100: 'y', 101: 'z', 102: 'R'}), 'b': _st({100: 'y', 101: 'z', 102: 'R'}),
-                     'c': _st({100: 'y', 101: 'z', 102: 'w'})}, ['a', 'b', 'c'])
-    assert p['out_of_step'] == ['c']
-
-
-def test_agree_needs_overlap():
-    assert not _fleet.agree({'1': 'a'}, {'2': 'a'})
-    assert _fleet.agree({'1': 'a', '2': 'b'}, {'2': 'b', '3': 'c'})
-
-
 def test_a_new_period_drops_the_old_chain(stores):
     a = stores()
     _fleet.seed(a, spec(), SEED, 84999990, now=NOW)
@@ -501,3 +469,47 @@ def test_a_heal_does_not_bring_back_a_key_used_while_the_clock_was_ahead(stores)
     _fleet.seed(a, spec(), SEED2, 84999990, now=NOW + 2 * P)
     _fleet.seed(b, spec(), SEED2, 84999990, now=NOW + 2 * P)
     assert names(a) == names(b)
+
+
+# ---------------------------------------------------------------- one fleet, one trust context (issue 13)
+
+def test_the_context_is_recorded_by_a_seed_and_kept_by_every_later_change(stores):
+    a = stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW, context='web_eu')
+    assert _fleet.status(a, spec(), now=NOW)['context'] == 'web_eu'
+    assert _fleet.tick(a, spec(), now=NOW + 3 * P)[0] == 'rotated'
+    _fleet.reseed(a, spec(), SEED2, 85000010, now=NOW + 3 * P)
+    assert _fleet.tick(a, spec(), now=NOW + 4 * P)[0] == 'rotated'
+    # The clock going back more than a period rebuilds the ring: the context stays.
+    assert _fleet.tick(a, spec(), now=NOW)[0] == 'clock-behind'
+    st = _fleet.status(a, spec(), now=NOW)
+    assert st['origin'] == 'fleet' and st['context'] == 'web_eu'
+    assert _fleet.status(stores(), spec(), now=NOW)['context'] is None
+
+
+def test_a_reseed_keeps_the_spent_keys_out(stores):
+    a = stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW)
+    _fleet.tick(a, spec(), now=NOW + 5 * P)
+    assert _fleet.tick(a, spec(), now=NOW)[0] == 'clock-behind'
+    spent = _ring.load(a).fleet['spent_through']
+    _fleet.reseed(a, spec(), SEED2, 85000010, now=NOW)
+    assert _ring.load(a).fleet['spent_through'] == spent
+
+
+def test_a_join_takes_the_context_of_its_fleet_and_refuses_another(stores):
+    a, b, c = stores(), stores(), stores()
+    _fleet.seed(a, spec(), SEED, 84999990, now=NOW, context='web_eu')
+    pub = _fleet.join_request(b)
+    dummy, sealed = _fleet.export(a, spec(), {'b': pub}, now=NOW)
+    before = names(b) if _ring.load(b) is not None else None
+    with pytest.raises(ResumptionError, match="fleet 'web_eu'; this node belongs to fleet 'web_us'"):
+        _fleet.join(b, spec(), sealed['b'], now=NOW, context='web_us')
+    assert (names(b) if _ring.load(b) is not None else None) == before
+    # The join key is spent either way: a second try needs a new request.
+    assert not os.path.exists(os.path.join(b, _fleet.JOIN_FILE))
+    pub = _fleet.join_request(c)
+    dummy, sealed = _fleet.export(a, spec(), {'c': pub}, now=NOW)
+    assert _fleet.join(c, spec(), sealed['c'], now=NOW, context='web_eu')[0] == 'joined'
+    st = _fleet.status(c, spec(), now=NOW)
+    assert st['context'] == 'web_eu' and st['chain'] == _fleet.status(a, spec(), now=NOW)['chain']

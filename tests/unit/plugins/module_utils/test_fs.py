@@ -617,8 +617,8 @@ STORE_MOUNTS = _fs.parse_mountinfo('\n'.join([
 
 
 class _St(object):
-    def __init__(self, mode, uid=0):
-        self.st_mode, self.st_uid = mode, uid
+    def __init__(self, mode, uid=0, gid=0):
+        self.st_mode, self.st_uid, self.st_gid = mode, uid, gid
 
 
 @pytest.mark.parametrize('path, message', [
@@ -649,3 +649,22 @@ def test_require_store_owner_and_mode(monkeypatch, st, uid, ok):
     else:
         with pytest.raises(ResumptionError, match='must be owned by root and have mode 0700'):
             _fs.require_store('/run/hardened-tls/nginx', uid, mounts=STORE_MOUNTS)
+
+
+@pytest.mark.parametrize('st, gid, ok', [
+    # lighttpd reads its key file as a group: the store may let that group (only) enter it
+    (_St(stat.S_IFDIR | 0o710, gid=120), 120, True),
+    (_St(stat.S_IFDIR | 0o700, gid=120), 120, True),
+    (_St(stat.S_IFDIR | 0o710, gid=33), 120, False),     # another group
+    (_St(stat.S_IFDIR | 0o710, gid=120), None, False),   # no group asked for
+    (_St(stat.S_IFDIR | 0o750, gid=120), 120, False),    # the group could list it
+    (_St(stat.S_IFDIR | 0o711, gid=120), 120, False),    # anyone could enter it
+])
+def test_require_store_group_that_may_enter(monkeypatch, st, gid, ok):
+    monkeypatch.setattr(_fs, 'check_no_symlink', lambda p: None)
+    monkeypatch.setattr(_fs.os, 'lstat', lambda p: st)
+    if ok:
+        assert _fs.require_store('/run/hardened-tls/nginx', None, mounts=STORE_MOUNTS, gid=gid)
+    else:
+        with pytest.raises(ResumptionError, match='must be owned by root and have mode 0700'):
+            _fs.require_store('/run/hardened-tls/nginx', None, mounts=STORE_MOUNTS, gid=gid)

@@ -190,17 +190,6 @@ def test_ticket_key_refuses_bad_parts(name, aes, hmac, message):
         TicketKey(name, aes, hmac)
 
 
-@pytest.mark.parametrize('server', ['nginx', 'apache', 'haproxy'])
-def test_check_server_accepts(server):
-    _keys.check_server(server)
-
-
-@pytest.mark.parametrize('server', ['caddy', 'Nginx', '', None])
-def test_check_server_refuses(server):
-    with pytest.raises(ResumptionError, match='server must be one of nginx, apache, haproxy'):
-        _keys.check_server(server)
-
-
 @pytest.mark.parametrize('size', [48, 80])
 def test_repr_never_shows_secrets(size):
     k = TicketKey.generate(size)

@@ -15,17 +15,21 @@ import pytest
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _probe
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._fs import parse_mountinfo
-from ansible_collections.hardened_tls.resumption.plugins.module_utils._probe import (
-    ProbeError,
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._probe_errors import HandshakeRefused, ProbeError
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._probe_files import (
     PrivateDir,
-    _filesystem_type,
-    build_request,
     check_memory_path,
-    parse_s_client_output,
-    parse_sess_id_text,
-    s_client_failed,
+    filesystem_type,
     write_session_file,
 )
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._probe_parse import (
+    parse_s_client_output,
+    parse_sess_id_text,
+    s_client_error,
+    s_client_failed,
+    safe_lines,
+)
+from ansible_collections.hardened_tls.resumption.plugins.module_utils._probe_tls import build_request
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 
 
@@ -137,6 +141,31 @@ def test_parse_s_client_output_has_no_secret():
 ])
 def test_s_client_failed(text, rc, stderr, killed, failed):
     assert s_client_failed(parse_s_client_output(text), rc, stderr, killed) is failed
+
+
+@pytest.mark.parametrize('stderr, kind, message', [
+    ('40F7:error:8000006F:system library:BIO_connect:Connection refused\nconnect:errno=111',
+     ProbeError, 'cannot connect to 127.0.0.1:8443: '),
+    ('verify error:num=18:self-signed certificate\nx:error:0A000086:SSL routines::certificate verify failed',
+     ProbeError, 'certificate verification failed: 127.0.0.1:8443: '),
+    ('x:error:0A00042E:SSL routines::tlsv1 alert protocol version',
+     HandshakeRefused, 'openssl s_client handshake with 127.0.0.1:8443 failed (exit 1): '),
+])
+def test_s_client_error(stderr, kind, message):
+    error = s_client_error('127.0.0.1:8443', 1, stderr)
+    assert isinstance(error, kind)
+    assert str(error).startswith(message)
+    assert str(error).endswith(stderr.splitlines()[-1])
+
+
+def test_safe_lines_drop_secrets_and_hex_dumps():
+    text = ('    Master-Key: 9C897851B9DE9244\n    Resumption PSK: EC3135F940A780C0\n'
+            '    0000 - 24 c5 14 1e 48 91 4a 87-74 66 c5 42 a9 4f 8f d6   $...H.J.tf.B.O..\n'
+            '-----BEGIN SSL SESSION PARAMETERS-----\n\n'
+            'a\nb\nc\nd\n')
+    assert safe_lines(text) == 'b; c; d'
+    assert safe_lines(text, 1) == 'd'
+    assert safe_lines('') == ''
 
 
 # --- sess_id -text -------------------------------------------------------------
@@ -272,7 +301,7 @@ def test_parse_mountinfo():
     ('/srv/my data/s', 'xfs'),
 ])
 def test_filesystem_type(path, fstype):
-    assert _filesystem_type(path, MOUNTINFO) == fstype
+    assert filesystem_type(path, MOUNTINFO) == fstype
 
 
 @pytest.mark.parametrize('path', [
@@ -307,7 +336,7 @@ def test_session_out_refused_before_network(tmp_path):
 
 def test_write_session_file_refuses_persistent(tmp_path):
     target = tmp_path / 'session.pem'
-    if _filesystem_type(str(tmp_path)) in ('tmpfs', 'ramfs'):
+    if filesystem_type(str(tmp_path)) in ('tmpfs', 'ramfs'):
         pytest.skip('the pytest tmp_path is on tmpfs here')
     with pytest.raises(ProbeError, match='refusing to write'):
         write_session_file(str(target), b'secret')
@@ -345,7 +374,7 @@ def test_private_dir_is_0700_and_removed(shm_store):
 
 
 def test_private_dir_refuses_disk(tmp_path):
-    if _filesystem_type(str(tmp_path)) in ('tmpfs', 'ramfs'):
+    if filesystem_type(str(tmp_path)) in ('tmpfs', 'ramfs'):
         pytest.skip('the pytest tmp_path is on tmpfs here')
     with pytest.raises(ProbeError, match='no writable tmpfs directory'):
         PrivateDir(candidates=[str(tmp_path), str(tmp_path / 'missing')]).__enter__()
@@ -368,3 +397,10 @@ def test_missing_openssl_is_clear(monkeypatch):
     with pytest.raises(ProbeError, match='openssl binary was not found'):
         _probe.probe('127.0.0.1', 1, validate_certs=False, session_in='/dev/shm/none.pem',
                      openssl_bin='/nonexistent/openssl')
+
+
+def test_old_names_stay_importable_from_probe():
+    """tests/integration and tests/hardening use these through _probe."""
+    assert _probe.ProbeError is ProbeError and _probe.PrivateDir is PrivateDir
+    assert _probe._filesystem_type('/dev/shm', MOUNTINFO) == 'ramfs'
+    assert issubclass(_probe.ProbeError, ResumptionError)

@@ -84,7 +84,7 @@ def test_pick_up_command_fails(fake_runner, rings):
 
 def test_pick_up_unknown_method(fake_runner, rings):
     run = fake_runner()
-    with pytest.raises(ResumptionError, match='reload must be one of nginx, apache, haproxy, command, none'):
+    with pytest.raises(ResumptionError, match='reload must be one of nginx, apache, haproxy, lighttpd, command, none'):
         _reload.pick_up(run, {'reload': 'restart'}, *rings)
     assert run.calls == []
 

@@ -274,3 +274,40 @@ def test_failed_pick_up_fails_the_unit_and_says_how_old_the_held_keys_are(conf_f
     path = conf_file(reload='nginx')
     assert _rotate_cli.main(['--config', path, 'rotate'], out=io.StringIO(), runner=broken) == 1
     assert 'the server still holds the keys of generation' in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- lighttpd: start files and the hand-over
+
+def _stek(store):
+    from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
+    with open(os.path.join(store, 'active', 'ticket.stek'), 'rb') as f:
+        return _servers.lighttpd_parse(f.read())
+
+
+def test_lighttpd_start_shows_the_current_key_and_the_hand_over_puts_the_next_back(shm_store):
+    cfg = config(shm_store, server='lighttpd', key_size=80, period=600, reload='lighttpd', service='lighttpd')
+    _rotate_cli.act(cfg, 'ensure', now=NOW)
+    ring = _ring.load(shm_store)
+    key, active, expire = _stek(shm_store)
+    assert key.name_hex == ring.members[-1].key.name_hex and active == ring.rotated_at + 600 and expire == active + 1200
+    # Before lighttpd starts: the key that encrypts now, active since the rotation.
+    res = _rotate_cli.act(cfg, 'server-start', now=NOW + 10)
+    assert res['start_files'] == ['ticket.stek'] and res['action'] == 'none'
+    key, active, expire = _stek(shm_store)
+    assert key.name_hex == ring.current.key.name_hex and active == ring.rotated_at and expire == ring.rotated_at + 1200
+    assert _ring.load(shm_store).members[-1].key.name_hex == ring.members[-1].key.name_hex     # the ring is the same
+    # After: the usual file again (the next key), in a fresh ring directory (a new mtime).
+    slept = []
+    res = _rotate_cli.act_start(cfg, 'server-started', now=NOW + 13, sleep=slept.append)
+    assert slept == [_rotate_cli.HANDOVER_DELAY] and res['action'] == 'repaired'
+    key, active, expire = _stek(shm_store)
+    assert key.name_hex == ring.members[-1].key.name_hex and active == ring.rotated_at + 600
+
+
+def test_start_actions_do_nothing_for_servers_that_keep_their_keys(shm_store):
+    cfg = config(shm_store)
+    _rotate_cli.act(cfg, 'ensure', now=NOW)
+    before = sorted(os.listdir(os.path.join(shm_store, 'active')))
+    assert _rotate_cli.act(cfg, 'server-start', now=NOW) == {'action': 'none', 'start_files': []}
+    assert sorted(os.listdir(os.path.join(shm_store, 'active'))) == before
+    assert _rotate_cli.act(config(shm_store, keys='server'), 'server-started') == {'action': 'none', 'start_files': []}

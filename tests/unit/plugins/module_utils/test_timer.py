@@ -350,3 +350,44 @@ def test_rotate_and_boot_units_are_sandboxed(p):
         caps = one('CapabilityBoundingSet').split()
         assert 'CAP_SYS_ADMIN' not in caps and 'CAP_NET_ADMIN' not in caps and 'CAP_SYS_MODULE' not in caps
         assert 'CAP_CHOWN' in caps and 'CAP_DAC_OVERRIDE' in caps
+
+
+# ---------------------------------------------------------------- lighttpd's unit drop-in
+
+def _params(**kw):
+    p = {'name': 'lt', 'store': '/run/hardened-tls/lighttpd', 'server': 'lighttpd', 'key_size': 80, 'size': 3, 'period': 600,
+         'reload': 'lighttpd', 'service': 'lighttpd', 'reload_command': None, 'haproxy_socket': None, 'keys': 'ring'}
+    p.update(kw)
+    return p
+
+
+def test_lighttpd_gets_a_drop_in_that_shows_the_current_key_while_it_starts():
+    units = _timer.units(_params())
+    dropin = units['lighttpd.service.d/hardened-tls-lt.conf'].decode()
+    cmd = '/usr/local/lib/hardened-tls-resumption/hardened-tls-ring --config /etc/hardened-tls-resumption/rings/lt.json'
+    assert 'ExecStartPre=-+%s server-start' % cmd in dropin
+    assert 'ExecStartPost=-+%s server-started' % cmd in dropin
+    # Its reload: emptied, then start files, Debian's own steps, the hand-over.
+    reload_lines = [line for line in dropin.splitlines() if line.startswith('ExecReload=')]
+    assert reload_lines == ['ExecReload=', 'ExecReload=-+%s server-start' % cmd,
+                            'ExecReload=/usr/sbin/lighttpd -tt -f /etc/lighttpd/lighttpd.conf',
+                            'ExecReload=/bin/kill -USR1 $MAINPID', 'ExecReload=-+%s server-started' % cmd]
+    assert 'RequiresMountsFor=/run/hardened-tls/lighttpd' in dropin
+
+
+@pytest.mark.parametrize('server', ['nginx', 'haproxy'])
+def test_other_servers_get_no_drop_in(server):
+    units = _timer.units(_params(server=server, reload=server, service=server))
+    assert not [u for u in units if '.service.d/' in u]
+
+
+def test_group_is_for_lighttpd_only_and_must_exist():
+    with pytest.raises(ResumptionError, match='group is for a server that reads its key file as a group'):
+        _timer.check_params(_params(server='nginx', reload='nginx', service='nginx', group='www-data'))
+    with pytest.raises(ResumptionError, match="group 'no-such-group-x' does not exist"):
+        _timer.check_params(_params(group='no-such-group-x'))
+    with pytest.raises(ResumptionError, match='period must be at least 70 s for server lighttpd'):
+        _timer.check_params(_params(period=60))
+    _timer.check_params(_params(group='root'))
+    cfg = json.loads(_timer.ring_config(_params(group='root')).decode())
+    assert cfg['group'] == 'root' and cfg['period'] == 600

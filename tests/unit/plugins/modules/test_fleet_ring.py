@@ -26,7 +26,7 @@ def shm_store(monkeypatch):
     if not os.path.isdir('/dev/shm'):
         pytest.skip('no /dev/shm here')
     # A directory on /dev/shm stands in for a store (its own tmpfs mount point needs root to mount).
-    monkeypatch.setattr(_fs, 'require_store', lambda path, uid=None, mounts=None: _fs.require_memory_fs(path))
+    monkeypatch.setattr(_fs, 'require_store', lambda path, uid=None, mounts=None, gid=None: _fs.require_memory_fs(path))
     path = tempfile.mkdtemp(prefix='hardened-tls-test-', dir='/dev/shm')
     os.chmod(path, 0o700)
     try:
