@@ -381,3 +381,48 @@ def status(store, spec, now=None, lookahead=0):
         # Members older than the state (kept from before a join) are in the ring, not the chain.
         out['chain'] = dict((str(h), n) for h, n in sorted(names.items()))
     return out
+
+
+# ---------------------------------------------------------------- the module's work
+
+def names_of(ring):
+    """(generation, key name) of each member, or None: what tells a change of the server's files."""
+    return None if ring is None else [(m.generation, m.key.name_hex) for m in ring.members]
+
+
+def act(p, spec, store, uid, gid, check):
+    """What fleet_ring does with its parameters p: (status result, ring before, ring after)."""
+    extra = {}
+    if p['state'] == 'status':
+        st = status(store, spec, lookahead=p['lookahead'])
+        if p['join_request']:
+            pub = join_request(store, check_mode=check)
+            if pub is not None:
+                extra['join_public_key'] = pub
+        st.update(extra)
+        st['action'] = 'status'
+        return st, None, _ring.load(store) if st['ring'] is not None else None
+    if p['seed'] is not None:
+        action, before, ring = seed(store, spec, p['seed'], p['seed_generation'], check_mode=check, uid=uid, gid=gid,
+                                    context=p['context'])
+    elif p['reseed'] is not None:
+        action, before, ring = reseed(store, spec, p['reseed'], p['reseed_generation'], check_mode=check, uid=uid, gid=gid)
+    elif p['sealed'] is not None:
+        action, before, ring = join(store, spec, p['sealed'], check_mode=check, uid=uid, gid=gid, context=p['context'])
+    elif p['export_to']:
+        if check:
+            action, before, ring = tick(store, spec, check_mode=True)
+        else:
+            before = _ring.load(store)
+            ring, sealed = export(store, spec, p['export_to'], uid=uid, gid=gid)
+            extra['sealed'] = sealed
+        action = 'exported'
+    else:
+        action, before, ring = tick(store, spec, check_mode=check, uid=uid, gid=gid)
+    st = status(store, spec) if not check else {'now': spec.now(), 'wall_generation': spec.generation(),
+                                                'origin': 'fleet' if ring.fleet else 'local'}
+    st.pop('ring', None)
+    st.pop('chain', None)
+    st.update(extra)
+    st['action'] = action
+    return st, before, ring

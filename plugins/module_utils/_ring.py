@@ -223,6 +223,15 @@ def load(store):
         raise ResumptionError('the ring in %s is damaged: bad metadata' % store)
 
 
+def load_or_none(store):
+    """(ring, damaged): the store's ring, or None (damaged True when there was one that
+    could not be read: the caller rebuilds it)."""
+    try:
+        return load(store), False
+    except ResumptionError:
+        return None, True
+
+
 def files_match(store, ring):
     """Whether the server files in the active directory hold exactly what the ring renders."""
     for name, data in ring.render().items():
@@ -321,6 +330,19 @@ def destroy(store):
     return _fs.shred_contents(store)
 
 
+class _NoLock(object):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        return False
+
+
+def store_lock(store, check_mode=False):
+    """The store's lock (StoreLock), or nothing in check mode (which writes nothing)."""
+    return _NoLock() if check_mode else StoreLock(store)
+
+
 class StoreLock(object):
     """An exclusive lock on a store (a lock file inside it), shared by the modules and the timer."""
 
@@ -367,12 +389,7 @@ def ensure(store, server, key_size, size, state='present', rotate_after=None, no
     _fs.require_memory_fs(store)
     now = int(time.time()) if now is None else now
 
-    try:
-        ring = load(store)
-        damaged = False
-    except ResumptionError:
-        ring = None
-        damaged = True
+    ring, damaged = load_or_none(store)
 
     action = 'none'
     if ring is None:

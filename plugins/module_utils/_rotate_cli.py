@@ -197,10 +197,7 @@ def act(cfg, action, runner=run, now=None):
     uid, gid = key_owner(cfg)
     _fs.require_store(store, uid, gid=gid)
     with _ring.StoreLock(store):
-        try:
-            before = _ring.load(store)
-        except ResumptionError:
-            before = None
+        before = _ring.load_or_none(store)[0]
         done, ring = _ring.ensure(store, cfg['server'], cfg['key_size'], cfg['size'], state=state, now=now,
                                   uid=uid, gid=gid, period=cfg.get('period'))
     how = 'none'

@@ -17,6 +17,7 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors im
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
 
@@ -281,3 +282,98 @@ def check_params(p):
             raise ResumptionError('fleet_epoch must be seconds since 1970 (0 or more), got %r' % (fleet_epoch,))
         if p['size'] < 3:
             raise ResumptionError('size must be at least 3 with fleet (previous, current and next keys)')
+
+
+# ---------------------------------------------------------------- what the module does
+
+def install(p, systemctl, check_mode):
+    """Write the runtime copy, the ring's configuration and the units; enable and start them.
+    Returns the list of changes (nothing written in check mode)."""
+    changes = []
+    for rel, data in sorted(runtime_sources().items()):
+        path = os.path.join(LIB_DIR, rel)
+        if not check_mode and not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o755)
+        mode = 0o755 if rel == LAUNCHER else 0o644
+        if _fs.write_if_changed(path, data, mode=mode, check_mode=check_mode) and 'runtime' not in changes:
+            changes.append('runtime')
+    conf = os.path.join(CONF_DIR, '%s.json' % p['name'])
+    if not check_mode and not os.path.isdir(CONF_DIR):
+        os.makedirs(CONF_DIR, 0o755)
+    if _fs.write_if_changed(conf, ring_config(p), mode=0o644, check_mode=check_mode):
+        changes.append('config')
+    units_changed = False
+    for unit, data in sorted(units(p).items()):
+        path = os.path.join(_systemd.UNIT_DIR, unit)
+        if not check_mode and not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o755)
+        if _fs.write_if_changed(path, data, mode=0o644, check_mode=check_mode):
+            units_changed = True
+    names = unit_names(p['name'])
+    if units_changed:
+        changes.append('units')
+        if not check_mode:
+            systemctl.daemon_reload()
+    wanted = units(p)
+    for unit in (names['boot_service'], names['rotate_service']):
+        # A unit the other key source had (the boot unit of a ring): stopped and removed.
+        if unit not in wanted and os.path.exists(os.path.join(_systemd.UNIT_DIR, unit)):
+            changes.append('%s removed' % unit)
+            if not check_mode:
+                systemctl('disable', '--now', unit, check=False)
+                os.unlink(os.path.join(_systemd.UNIT_DIR, unit))
+                systemctl.daemon_reload()
+    for unit in (names['boot_service'], names['timer']):
+        if unit not in wanted:
+            continue
+        if units_changed or not systemctl.is_enabled(unit):
+            if not systemctl.is_enabled(unit):
+                changes.append('%s enabled' % unit)
+            if not check_mode:
+                systemctl('reenable', unit)
+    if names['boot_service'] in wanted and not systemctl.is_active(names['boot_service']):
+        changes.append('%s started' % names['boot_service'])
+        if not check_mode:
+            systemctl('start', names['boot_service'])
+    if not systemctl.is_active(names['timer']):
+        changes.append('%s started' % names['timer'])
+        if not check_mode:
+            systemctl('start', names['timer'])
+    elif units_changed:
+        changes.append('%s restarted' % names['timer'])
+        if not check_mode:
+            systemctl('restart', names['timer'])
+    return changes
+
+
+def remove(p, systemctl, check_mode):
+    """Stop and remove the units, the drop-in, the configuration and the state. Returns the changes."""
+    changes = []
+    names = unit_names(p['name'])
+    for unit in (names['timer'], names['rotate_service'], names['boot_service']):
+        path = os.path.join(_systemd.UNIT_DIR, unit)
+        if os.path.exists(path):
+            changes.append('%s removed' % unit)
+            if not check_mode:
+                systemctl('disable', '--now', unit, check=False)
+                os.unlink(path)
+    if p.get('service'):
+        dropin = os.path.join(_systemd.UNIT_DIR, dropin_name(p))
+        if os.path.exists(dropin):
+            changes.append('%s removed' % dropin_name(p))
+            if not check_mode:
+                os.unlink(dropin)
+                systemctl.daemon_reload()
+    conf = os.path.join(CONF_DIR, '%s.json' % p['name'])
+    if os.path.exists(conf):
+        changes.append('config removed')
+        if not check_mode:
+            os.unlink(conf)
+    state = os.path.join(_rotate_cli.STATE_DIR, '%s.json' % p['name'])
+    if os.path.lexists(state):
+        changes.append('state removed')
+        if not check_mode:
+            os.unlink(state)
+    if changes and not check_mode:
+        systemctl.daemon_reload()
+    return changes

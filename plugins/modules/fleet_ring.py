@@ -254,56 +254,6 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
 
 
-class _NoLock(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        return False
-
-
-def names_of(ring):
-    return None if ring is None else [(m.generation, m.key.name_hex) for m in ring.members]
-
-
-def run(module, p, spec, store, uid, gid):
-    check = module.check_mode
-    extra = {}
-    if p['state'] == 'status':
-        st = _fleet.status(store, spec, lookahead=p['lookahead'])
-        if p['join_request']:
-            pub = _fleet.join_request(store, check_mode=check)
-            if pub is not None:
-                extra['join_public_key'] = pub
-        st.update(extra)
-        st['action'] = 'status'
-        return st, None, _ring.load(store) if st['ring'] is not None else None
-    if p['seed'] is not None:
-        action, before, ring = _fleet.seed(store, spec, p['seed'], p['seed_generation'], check_mode=check, uid=uid, gid=gid,
-                                           context=p['context'])
-    elif p['reseed'] is not None:
-        action, before, ring = _fleet.reseed(store, spec, p['reseed'], p['reseed_generation'], check_mode=check, uid=uid, gid=gid)
-    elif p['sealed'] is not None:
-        action, before, ring = _fleet.join(store, spec, p['sealed'], check_mode=check, uid=uid, gid=gid, context=p['context'])
-    elif p['export_to']:
-        if check:
-            action, before, ring = _fleet.tick(store, spec, check_mode=True)
-        else:
-            before = _ring.load(store)
-            ring, sealed = _fleet.export(store, spec, p['export_to'], uid=uid, gid=gid)
-            extra['sealed'] = sealed
-        action = 'exported'
-    else:
-        action, before, ring = _fleet.tick(store, spec, check_mode=check, uid=uid, gid=gid)
-    st = _fleet.status(store, spec) if not check else {'now': spec.now(), 'wall_generation': spec.generation(),
-                                                       'origin': 'fleet' if ring.fleet else 'local'}
-    st.pop('ring', None)
-    st.pop('chain', None)
-    st.update(extra)
-    st['action'] = action
-    return st, before, ring
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -345,17 +295,17 @@ def main():
         _fs.require_memory_fs(store)
         if p['state'] != 'status':
             _fs.require_store(store, uid, gid=gid if _servers.get(p['server']).file_reader == 'group' else None)
-        with _NoLock() if module.check_mode else _ring.StoreLock(store):
-            st, before, ring = run(module, p, spec, store, uid, gid)
+        with _ring.store_lock(store, module.check_mode):
+            st, before, ring = _fleet.act(p, spec, store, uid, gid, module.check_mode)
     except (ResumptionError, OSError) as e:
         module.fail_json(msg=str(e))
     action = st['action']
     if action == 'status':
         files_changed = False
     elif action == 'reseeded':
-        files_changed = names_of(before) != names_of(ring)
+        files_changed = _fleet.names_of(before) != _fleet.names_of(ring)
     else:
-        files_changed = action in ('created', 'rebuilt', 'repaired') or names_of(before) != names_of(ring)
+        files_changed = action in ('created', 'rebuilt', 'repaired') or _fleet.names_of(before) != _fleet.names_of(ring)
     result = dict(st)
     result['files'] = _ring.server_paths(store, spec.server, spec.size)
     result['changed'] = action not in ('status', 'none', 'exported') or files_changed

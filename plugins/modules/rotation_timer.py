@@ -191,105 +191,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
-from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _systemd
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _timer
 # Imported so that they travel with the module and can be copied to the host.
-from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _keys  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet  # noqa: F401 pylint: disable=unused-import
-
-
-def present(p, systemctl, check_mode):
-    changes = []
-    for rel, data in sorted(_timer.runtime_sources().items()):
-        path = os.path.join(_timer.LIB_DIR, rel)
-        if not check_mode and not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path), 0o755)
-        mode = 0o755 if rel == _timer.LAUNCHER else 0o644
-        if _fs.write_if_changed(path, data, mode=mode, check_mode=check_mode) and 'runtime' not in changes:
-            changes.append('runtime')
-    conf = os.path.join(_timer.CONF_DIR, '%s.json' % p['name'])
-    if not check_mode and not os.path.isdir(_timer.CONF_DIR):
-        os.makedirs(_timer.CONF_DIR, 0o755)
-    if _fs.write_if_changed(conf, _timer.ring_config(p), mode=0o644, check_mode=check_mode):
-        changes.append('config')
-    units_changed = False
-    for unit, data in sorted(_timer.units(p).items()):
-        path = os.path.join(_systemd.UNIT_DIR, unit)
-        if not check_mode and not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path), 0o755)
-        if _fs.write_if_changed(path, data, mode=0o644, check_mode=check_mode):
-            units_changed = True
-    names = _timer.unit_names(p['name'])
-    if units_changed:
-        changes.append('units')
-        if not check_mode:
-            systemctl.daemon_reload()
-    wanted = _timer.units(p)
-    for unit in (names['boot_service'], names['rotate_service']):
-        # A unit the other key source had (the boot unit of a ring): stopped and removed.
-        if unit not in wanted and os.path.exists(os.path.join(_systemd.UNIT_DIR, unit)):
-            changes.append('%s removed' % unit)
-            if not check_mode:
-                systemctl('disable', '--now', unit, check=False)
-                os.unlink(os.path.join(_systemd.UNIT_DIR, unit))
-                systemctl.daemon_reload()
-    for unit in (names['boot_service'], names['timer']):
-        if unit not in wanted:
-            continue
-        if units_changed or not systemctl.is_enabled(unit):
-            if not systemctl.is_enabled(unit):
-                changes.append('%s enabled' % unit)
-            if not check_mode:
-                systemctl('reenable', unit)
-    if names['boot_service'] in wanted and not systemctl.is_active(names['boot_service']):
-        changes.append('%s started' % names['boot_service'])
-        if not check_mode:
-            systemctl('start', names['boot_service'])
-    if not systemctl.is_active(names['timer']):
-        changes.append('%s started' % names['timer'])
-        if not check_mode:
-            systemctl('start', names['timer'])
-    elif units_changed:
-        changes.append('%s restarted' % names['timer'])
-        if not check_mode:
-            systemctl('restart', names['timer'])
-    return changes
-
-
-def absent(p, systemctl, check_mode):
-    changes = []
-    names = _timer.unit_names(p['name'])
-    for unit in (names['timer'], names['rotate_service'], names['boot_service']):
-        path = os.path.join(_systemd.UNIT_DIR, unit)
-        if os.path.exists(path):
-            changes.append('%s removed' % unit)
-            if not check_mode:
-                systemctl('disable', '--now', unit, check=False)
-                os.unlink(path)
-    if p.get('service'):
-        dropin = os.path.join(_systemd.UNIT_DIR, _timer.dropin_name(p))
-        if os.path.exists(dropin):
-            changes.append('%s removed' % _timer.dropin_name(p))
-            if not check_mode:
-                os.unlink(dropin)
-                systemctl.daemon_reload()
-    conf = os.path.join(_timer.CONF_DIR, '%s.json' % p['name'])
-    if os.path.exists(conf):
-        changes.append('config removed')
-        if not check_mode:
-            os.unlink(conf)
-    state = os.path.join(_rotate_cli.STATE_DIR, '%s.json' % p['name'])
-    if os.path.lexists(state):
-        changes.append('state removed')
-        if not check_mode:
-            os.unlink(state)
-    if changes and not check_mode:
-        systemctl.daemon_reload()
-    return changes
 
 
 def main():
@@ -328,11 +237,11 @@ def main():
         systemctl = _systemd.Systemctl(module.run_command)
         sees = True
         if p['state'] == 'present':
-            changes = present(p, systemctl, module.check_mode)
+            changes = _timer.install(p, systemctl, module.check_mode)
             if p['reload'] in _reload.DEFAULT_SERVICE:
                 sees = _reload.server_sees_store(systemctl, p['service'], p['store'])
         else:
-            changes = absent(p, systemctl, module.check_mode)
+            changes = _timer.remove(p, systemctl, module.check_mode)
     except (ResumptionError, OSError) as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=bool(changes), changes=changes, units=names, period=p['period'],

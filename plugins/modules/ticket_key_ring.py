@@ -224,11 +224,8 @@ def main():
                 with _ring.StoreLock(store):
                     _fs.shred_contents(store)
             module.exit_json(changed=bool(entries), action='destroyed' if entries else 'none', store=store)
-        with _NoLock() if module.check_mode else _ring.StoreLock(store):
-            try:
-                before = _ring.load(store)
-            except ResumptionError:
-                before = None
+        with _ring.store_lock(store, module.check_mode):
+            before = _ring.load_or_none(store)[0]
             action, ring = _ring.ensure(store, p['server'], key_size, p['size'], state='rotated' if p['state'] == 'rotated' else 'present',
                                         rotate_after=p['rotate_after'], check_mode=module.check_mode, uid=uid, gid=gid,
                                         period=p['period'])
@@ -238,14 +235,6 @@ def main():
     if module._diff:
         result['diff'] = dict(before=names(before), after=names(ring))
     module.exit_json(**result)
-
-
-class _NoLock(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        return False
 
 
 if __name__ == '__main__':
