@@ -32,9 +32,9 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 MOLECULE_ALL       := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 MOLECULE_SCENARIOS := $(MOLECULE_ALL)
 
-.PHONY: test venv build-link images unit integration lint sanity galaxy-test ee-check molecule clean demo demo-down bench
+.PHONY: test venv build-link images unit integration lint rules-test sanity galaxy-test ee-check molecule clean demo demo-down bench
 
-test: unit integration lint sanity galaxy-test molecule
+test: unit integration lint rules-test sanity galaxy-test molecule
 
 # ---------------------------------------------------------------- venv
 venv: $(VENV_STAMP)
@@ -92,6 +92,18 @@ lint: venv build-link
 	@echo "==> antsibull-changelog lint"
 	antsibull-changelog lint
 	python scripts/role-readme.py --check
+
+# ---------------------------------------------------------------- alert rules
+# The Prometheus alert rules of extras/prometheus (docs/metrics.md): promtool
+# check rules, then their unit tests (tests/prometheus/*.test.yml). promtool is
+# Debian's, taken out of the prometheus package into .build/tools without
+# installing the package (which would start a Prometheus daemon).
+PROMTOOL := $(BUILD)/tools/promtool
+rules-test:
+	@echo "==> promtool check rules / test rules"
+	scripts/ensure-promtool.sh
+	$(PROMTOOL) check rules extras/prometheus/*.rules.yml
+	$(PROMTOOL) test rules tests/prometheus/*.test.yml
 
 # ---------------------------------------------------------------- sanity
 # ansible-test refuses symlinked collections: run it on a copy of the tracked

@@ -10,7 +10,9 @@
 # demo-lb (HAProxy, TCP round-robin over the nginx nodes), demo-apache and
 # demo-haproxy (once their roles exist). Ports are published on 127.0.0.1 only:
 # 18443 balancer, 18444 nginx1, 18445 nginx2, 18446 apache, 18447 haproxy
-# (DEMO_PORT_BASE moves them). The audit probes them from the controller.
+# (DEMO_PORT_BASE moves them). The audit probes them from the controller,
+# DEMO_PROBES (5) times each. demo-nginx1/2 also serve admin.demo.test
+# (demo/second_name.yml) for the audit's cross-name check.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ SUITE="${DEMO_SUITE:-trixie}"
 IMAGE="$IMAGE_REPO:$SUITE"
 PORT_BASE="${DEMO_PORT_BASE:-18443}"
 WATCH_SECONDS="${DEMO_WATCH_SECONDS:-35}"
+PROBES="${DEMO_PROBES:-5}"
 START=$(date +%s)
 
 log() { printf '[demo %4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
@@ -50,7 +53,7 @@ down() {
             docker rm -f "$name" >/dev/null
         fi
     done
-    rm -f demo/report.json demo/report.md demo/report.txt
+    rm -f demo/report.json demo/report.md demo/report.txt demo/report.prom
     log "demo removed"
 }
 
@@ -107,7 +110,7 @@ up() {
     log "applying playbooks/site.yml (through playbooks/demo.yml) to ${hosts[*]}"
     local t0
     t0=$(date +%s)
-    ansible-playbook -i demo/inventory.yml playbooks/demo.yml --limit "$limit" -e "$hosts_json"
+    ansible-playbook -i demo/inventory.yml playbooks/demo.yml demo/second_name.yml --limit "$limit" -e "$hosts_json"
     log "site converged in $(( $(date +%s) - t0 ))s"
 
     local audit_hosts=()
@@ -121,14 +124,20 @@ up() {
         -e "audit_watch_seconds=$WATCH_SECONDS" \
         -e "audit_report_json=$ROOT/demo/report.json" \
         -e "audit_report_markdown=$ROOT/demo/report.md" \
-        -e "audit_report_text=$ROOT/demo/report.txt"
+        -e "audit_report_text=$ROOT/demo/report.txt" \
+        -e "audit_prometheus_file=$ROOT/demo/report.prom" \
+        -e "audit_probes=$PROBES"
     log "audit done in $(( $(date +%s) - t0 ))s"
 
     echo
     echo "================ TLS session resumption of the demo site ================"
     cat demo/report.txt
     echo "========================================================================="
-    echo "Same report: demo/report.json, demo/report.md. Tear down: make demo-down"
+    echo "Same report: demo/report.json, demo/report.md; metrics: demo/report.prom. Tear down: make demo-down"
+    if [ -x .build/tools/promtool ]; then
+        log "promtool check metrics demo/report.prom"
+        .build/tools/promtool check metrics <demo/report.prom
+    fi
     if [ "${#skipped[@]}" -gt 0 ]; then
         echo "Not in this demo yet (role not built): ${skipped[*]}"
     fi

@@ -41,8 +41,8 @@ log "built $(basename "$TARBALL") ($(du -k "$TARBALL" | cut -f1) kB)"
 # What the tarball ships (galaxy.yml's build_ignore decides): exactly these
 # top-level entries, these under tests/ and changelogs/, and no development, demo,
 # bench, cache or byte-code path anywhere.
-EXPECTED_TOP="CHANGELOG.rst FILES.json LICENSE LICENSES MANIFEST.json README.md changelogs docs meta playbooks plugins roles tests"
-EXPECTED_TESTS="integration unit"
+EXPECTED_TOP="CHANGELOG.rst FILES.json LICENSE LICENSES MANIFEST.json README.md changelogs docs extras meta playbooks plugins roles tests"
+EXPECTED_TESTS="integration prometheus unit"
 EXPECTED_CHANGELOGS="changelog.yaml config.yaml"
 FORBIDDEN='(^|/)(\.venv|\.build|\.git|\.ci|\.config|\.ansible|\.cache|\.mypy_cache|\.pytest_cache|\.ruff_cache|\.tox|\.molecule|__pycache__|molecule|scripts|demo|bench)(/|$)'
 FORBIDDEN+='|(^|/)[^/]*(demo|bench)[^/]*$|^tests/(hardening|output|galaxy)(/|$)|^changelogs/fragments(/|$)|\.py[cod]$|\.tar\.gz$'

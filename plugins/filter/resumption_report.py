@@ -32,11 +32,24 @@ FIELDS = [
     ('ticket_kind', 'tickets'),
     ('key_name_tls12', 'key name TLS 1.2'),
     ('key_name_tls13', 'key name TLS 1.3'),
+    ('certificate', 'certificate (SHA-256)'),
     ('cross_node', 'cross-node resumption'),
+    ('cross_name', 'resumed across names'),
     ('balancer', 'through balancer'),
     ('watch', 'key name over time'),
     ('errors', 'errors'),
 ]
+
+# Counted checks: (row key, probe summary key, the TLS version whose key name dates the probe, label)
+COUNTED = [
+    ('session_id', 'session_id', 'TLSv1.2', 'session ID'),
+    ('tls12_ticket', 'tls12_ticket', 'TLSv1.2', 'ticket'),
+    ('tls13_psk', 'tls13_psk', 'TLSv1.3', 'PSK'),
+]
+KEY_FIELD = {'TLSv1.2': 'key_name_tls12', 'TLSv1.3': 'key_name_tls13'}
+CROSS_CERT_CAUSE = 'key names agree, certificates differ'
+# Cells of the text table allowed wider than its width (counts with their causes).
+WIDE_CELLS = {'session_id': 46, 'tls12_ticket': 46, 'tls13_psk': 46, 'cross_node': 60, 'cross_name': 64}
 
 
 def _results(value, what):
@@ -71,6 +84,16 @@ def _item_endpoint(item, position):
     if isinstance(item, (list, tuple)):
         return item[position]
     return item
+
+
+def _probe_item(item):
+    """(endpoint, probe index) of a probe loop item: an endpoint, or [index, endpoint] (audit_probes)."""
+    if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], int) \
+            and not isinstance(item[0], bool):
+        return item[1], item[0]
+    if isinstance(item, (list, tuple)):
+        return item[0], None
+    return item, None
 
 
 def _version(res, version):
@@ -203,19 +226,213 @@ def _count_text(counts):
     return ', '.join(parts) if parts else None
 
 
-def resumption_report(probes, hosts=None, attempts=None, cross=None, watch=None, watch_interval=None):
+def _timeline(summaries):
+    """Key names in the order the probes saw them: [(probe, version, name)], TLS 1.2 before TLS 1.3 in a probe."""
+    out = []
+    for i, s in enumerate(summaries):
+        for v in VERSIONS:
+            out.append((i, v, s.get(KEY_FIELD[v])))
+    return out
+
+
+def _rotated_after(timeline, position, later_names=None):
+    """Whether the ticket key name seen at ``position`` of the timeline was replaced for good afterwards.
+
+    A rotation (or a restart that makes new keys) moves the encrypting key forward: the next name seen differs and
+    the old one is not seen again. Names that alternate (nodes with their own keys behind a balancer) are no rotation.
+    ``later_names`` are names seen after the whole timeline (the watch), to judge the last probes too."""
+    name = timeline[position][2]
+    if not name:
+        return False
+    # A name that comes back after another one: nodes with different keys take turns (no rotation to blame).
+    runs = []
+    for n in [x for dummy, dummy2, x in timeline if x] + [x for x in (later_names or []) if x]:
+        if not runs or runs[-1] != n:
+            runs.append(n)
+    if len(runs) != len(set(runs)):
+        return False
+    after = [n for dummy, dummy2, n in timeline[position + 1:] if n] + [n for n in (later_names or []) if n]
+    if not after or after[0] == name:
+        return False
+    return name not in after
+
+
+def count_text(c):
+    """'5 of 5', 'NO: 0 of 5 (5 refused)', '4 of 5 (1 refused across a rotation)'."""
+    if not c or not c.get('total'):
+        return None
+    text = '%d of %d' % (c['resumed'], c['total'])
+    if c['resumed'] == c['total']:
+        return 'yes, ' + text
+    causes = []
+    plain = c['refused'] - c['refused_across_rotation']
+    if plain:
+        causes.append('%d refused' % plain)
+    if c['refused_across_rotation']:
+        causes.append('%d refused across a rotation' % c['refused_across_rotation'])
+    return '%s%s (%s)' % ('NO, ' if c['resumed'] == 0 else '', text, ', '.join(causes))
+
+
+def probe_counts(summaries, later_names=None):
+    """Per counted check: how many of the repeated probes resumed, and why the others did not."""
+    timeline = _timeline(summaries)
+    pos = dict(((i, v), k) for k, (i, v, dummy) in enumerate(timeline))
+    out = {}
+    for key, skey, version, dummy in COUNTED:
+        c = {'resumed': 0, 'total': 0, 'refused': 0, 'refused_across_rotation': 0, 'probes': []}
+        for i, s in enumerate(summaries):
+            v = s.get(skey)
+            if v is None:
+                c['probes'].append(None)
+                continue
+            c['total'] += 1
+            if v:
+                c['resumed'] += 1
+                c['probes'].append('resumed')
+            elif _rotated_after(timeline, pos[(i, version)], later_names):
+                c['refused'] += 1
+                c['refused_across_rotation'] += 1
+                c['probes'].append('refused across a rotation')
+            else:
+                c['refused'] += 1
+                c['probes'].append('refused')
+        if c['total']:
+            c['text'] = count_text(c)
+            out[key] = c
+        else:
+            out[key] = None
+    return out
+
+
+def _fingerprint(text):
+    """The hex of a certificate fingerprint from `openssl x509 -fingerprint` output (or the hex itself)."""
+    import re
+    text = to_text(text or '').strip()
+    if '=' in text:
+        text = text.split('=', 1)[1]
+    hexs = re.sub('[^0-9A-Fa-f]', '', text.splitlines()[0] if text else '').lower()
+    return hexs if len(hexs) in (40, 64) else None
+
+
+def _certificates(value):
+    """{endpoint name: sha256 hex} from a command looped over endpoints (stdout: openssl's fingerprint line)."""
+    out = {}
+    if isinstance(value, dict) and 'results' not in value and not value.get('skipped') \
+            and all(not isinstance(v, dict) for v in value.values()):
+        for k, v in value.items():
+            out[to_text(k)] = _fingerprint(v)
+        return out
+    for res in _results(value, 'certificates'):
+        if res.get('failed') or res.get('rc'):
+            continue
+        ep = _item_endpoint(res.get('item'), 0)
+        if isinstance(ep, dict):
+            out[_endpoint_name(ep)] = _fingerprint(res.get('stdout'))
+    return out
+
+
+def _names_seen(summaries, version):
+    return set(s.get(KEY_FIELD[version]) for s in summaries if s.get(KEY_FIELD[version]))
+
+
+def cross_cause(source_names, target_names, source_cert, target_cert):
+    """Why a session from one node does not resume on another, from what the audit saw."""
+    if not source_names or not target_names:
+        return None
+    if not source_names & target_names:
+        return 'key names differ'
+    if source_cert and target_cert and source_cert != target_cert:
+        return CROSS_CERT_CAUSE
+    if source_cert and target_cert:
+        return 'key names and certificates agree'
+    return None
+
+
+def _context_key(pair):
+    return (to_text(pair.get('endpoint_name') or ''), to_text(pair.get('from') or ''), to_text(pair.get('to') or ''))
+
+
+def context_results(contexts, saved=None):
+    """Rows of the cross-context check from resumption_info results looped over [pair, version] items."""
+    not_saved = {}
+    for res in _results(saved, 'saved context sessions'):
+        item = res.get('item') or []
+        pair = _item_endpoint(item, 0) or {}
+        version = item[1] if isinstance(item, (list, tuple)) and len(item) > 1 else None
+        if res.get('failed'):
+            not_saved[_context_key(pair) + (version,)] = to_text(res.get('msg') or 'failed')
+    rows = []
+    for res in _results(contexts, 'contexts'):
+        item = res.get('item') or []
+        pair = _item_endpoint(item, 0) or {}
+        if not isinstance(pair, dict):
+            raise AnsibleFilterError('contexts: each loop item must be [pair, version], got %r' % (item,))
+        version = item[1] if isinstance(item, (list, tuple)) and len(item) > 1 else None
+        si = res.get('session_in') or {}
+        different = bool(pair.get('different', True))
+        row = {'endpoint': to_text(pair.get('endpoint_name') or ''), 'from': to_text(pair.get('from') or ''),
+               'to': to_text(pair.get('to') or ''), 'version': si.get('version') or version,
+               'different_contexts': different, 'resumed': None, 'finding': False, 'note': None}
+        key = _context_key(pair) + (version,)
+        msg = to_text(res.get('msg') or '')
+        if key in not_saved:
+            row['note'] = 'not measured: no session under %s: %s' % (row['from'], not_saved[key])
+        elif res.get('failed'):
+            if 'resumption handshake' in msg:
+                row['resumed'] = False
+                row['note'] = 'handshake refused: %s' % msg
+            else:
+                row['note'] = 'not measured: %s' % msg
+        else:
+            row['resumed'] = bool(si.get('resumed'))
+        row['finding'] = bool(row['resumed']) and different
+        rows.append(row)
+    return rows
+
+
+def _context_text(rows):
+    parts = []
+    pairs = []
+    for r in rows:
+        k = (r['from'], r['to'])
+        if k not in pairs:
+            pairs.append(k)
+    for a, b in pairs:
+        cells = []
+        for r in rows:
+            if (r['from'], r['to']) != (a, b):
+                continue
+            v = (r['version'] or '?').replace('TLSv', 'TLS ')
+            if r['resumed'] is None:
+                cells.append('%s not measured' % v)
+            else:
+                cells.append('%s %s%s' % (v, 'yes' if r['resumed'] else 'no', ' (FINDING)' if r['finding'] else ''))
+        parts.append('%s -> %s: %s' % (a, b, ', '.join(cells)))
+    return '; '.join(parts) if parts else None
+
+
+def resumption_report(probes, hosts=None, attempts=None, cross=None, watch=None, watch_interval=None,
+                      certificates=None, contexts=None, contexts_saved=None):
     rows = []
     by_name = {}
+    summaries = {}
     for res in _results(probes, 'the probe results'):
-        ep = _item_endpoint(res.get('item'), 0)
+        ep, dummy = _probe_item(res.get('item'))
         if ep is None:
             ep = {'name': res.get('endpoint') or '?'}
         name = _endpoint_name(ep)
+        summary = summarise_probe(res)
+        if name in summaries:
+            summaries[name].append(summary)
+            continue
+        summaries[name] = [summary]
         row = {'name': name, 'inventory_host': ep.get('inventory_host'),
                'server': ep.get('server'), 'version': None, 'mode': ep.get('mode'),
                'store': None, 'ring_generation': None, 'next_rotation': None, 'ring': None,
-               'balancer': None, 'cross_node': None, 'watch': None}
-        row.update(summarise_probe(res))
+               'server_name': to_text(res.get('server_name') or ep.get('server_name') or ep.get('host') or ''),
+               'balancer': None, 'cross_node': None, 'cross_name': None, 'watch': None,
+               'certificate': None, 'certificate_sha256': None, 'probes': 0}
+        row.update(summary)
         state = _host_state(hosts, row['inventory_host'])
         if state:
             row['server'] = state.get('server') or row['server']
@@ -229,10 +446,49 @@ def resumption_report(probes, hosts=None, attempts=None, cross=None, watch=None,
                 row['store'] = store_text(ring)
                 row['ring_generation'] = ring.get('generation')
                 row['next_rotation'] = ring.get('next_rotation')
-        if not row['mode'] and not row['errors']:
-            row['mode'] = ('observed: ' if state else 'unmanaged: ') + observed_mode(row)
+        row['_state'] = state
         rows.append(row)
         by_name[name] = row
+
+    series = {}
+    for res in _results(watch, 'watch'):
+        name = _endpoint_name(_item_endpoint(res.get('item'), 1))
+        s = series.setdefault(name, {'TLSv1.2': [], 'TLSv1.3': [], 'all': []})
+        summary = summarise_probe(res)
+        s['TLSv1.2'].append(summary['key_name_tls12'])
+        s['TLSv1.3'].append(summary['key_name_tls13'])
+        s['all'].extend([summary['key_name_tls12'], summary['key_name_tls13']])
+
+    for row in rows:
+        sums = summaries[row['name']]
+        row['probes'] = len(sums)
+        ok = [s for s in sums if not s['errors']]
+        first = ok[0] if ok else sums[0]
+        for k in ('endpoint', 'early_data_accepted', 'lifetime_hint', 'lifetime_hint_tls12', 'lifetime_hint_tls13',
+                  'ticket_kind', 'key_name_tls12', 'key_name_tls13', 'offered'):
+            row[k] = first[k]
+        # Early data: accepted once is accepted.
+        seen = [s['early_data_accepted'] for s in sums if s['early_data_accepted'] is not None]
+        row['early_data_accepted'] = any(seen) if seen else None
+        errors = []
+        for i, s in enumerate(sums):
+            for e in s['errors']:
+                errors.append(('probe %d of %d: %s' % (i + 1, len(sums), e)) if len(sums) > 1 else e)
+        row['errors'] = errors
+        later = (series.get(row['name']) or {}).get('all')
+        row.update(probe_counts(ok, later))
+        watched = series.get(row['name']) or {}
+        row['key_names_seen'] = dict((v, key_name_changes([s[KEY_FIELD[v]] for s in ok] + list(watched.get(v) or [])))
+                                     for v in VERSIONS)
+        if not row['mode'] and ok:
+            row['mode'] = ('observed: ' if row['_state'] else 'unmanaged: ') + observed_mode(row)
+        del row['_state']
+
+    certs = _certificates(certificates)
+    for name, fp in certs.items():
+        if name in by_name and fp:
+            by_name[name]['certificate_sha256'] = fp
+            by_name[name]['certificate'] = fp[:16] + '..'
 
     counts = {}
     for res in _results(attempts, 'attempts'):
@@ -253,6 +509,7 @@ def resumption_report(probes, hosts=None, attempts=None, cross=None, watch=None,
         pair = _item_endpoint(item, 0) or {}
         version = item[1] if isinstance(item, (list, tuple)) and len(item) > 1 else None
         source = _endpoint_name(pair.get('source') or {})
+        target = _endpoint_name(pair.get('target') or {})
         entry = cross_counts.setdefault(source, {})
         si = res.get('session_in') or {}
         version = si.get('version') or version
@@ -260,18 +517,35 @@ def resumption_report(probes, hosts=None, attempts=None, cross=None, watch=None,
         c['total'] += 1
         ok = bool(si.get('resumed')) and not res.get('failed')
         c['resumed'] += 1 if ok else 0
-        c['targets'].append({'target': _endpoint_name(pair.get('target') or {}), 'resumed': ok})
+        t = {'target': target, 'resumed': ok, 'cause': None}
+        if not ok:
+            t['cause'] = cross_cause(_names_seen(summaries.get(source, []), version) if version in KEY_FIELD else set(),
+                                     _names_seen(summaries.get(target, []), version) if version in KEY_FIELD else set(),
+                                     certs.get(source), certs.get(target))
+        c['targets'].append(t)
     for name, entry in cross_counts.items():
         if name in by_name:
-            by_name[name]['cross_node'] = {'counts': entry, 'text': _count_text(entry)}
+            causes = []
+            for c in entry.values():
+                for t in c['targets']:
+                    if t['cause'] and t['cause'] not in causes:
+                        causes.append(t['cause'])
+            text = _count_text(entry)
+            if causes and text:
+                text += ' (%s)' % '; '.join(causes)
+            by_name[name]['cross_node'] = {'counts': entry, 'causes': causes, 'text': text}
 
-    series = {}
-    for res in _results(watch, 'watch'):
-        name = _endpoint_name(_item_endpoint(res.get('item'), 1))
-        s = series.setdefault(name, {'TLSv1.2': [], 'TLSv1.3': []})
-        summary = summarise_probe(res)
-        s['TLSv1.2'].append(summary['key_name_tls12'])
-        s['TLSv1.3'].append(summary['key_name_tls13'])
+    findings = []
+    ctx = context_results(contexts, contexts_saved)
+    for name in by_name:
+        mine = [r for r in ctx if r['endpoint'] == name]
+        if mine:
+            by_name[name]['cross_name'] = {'pairs': mine, 'text': _context_text(mine)}
+    for r in ctx:
+        if r['finding']:
+            findings.append('%s: a %s session made under %s resumed under %s, a different trust context'
+                            % (r['endpoint'], (r['version'] or '').replace('TLSv', 'TLS '), r['from'], r['to']))
+
     for name, s in series.items():
         if name not in by_name:
             continue
@@ -279,15 +553,22 @@ def resumption_report(probes, hosts=None, attempts=None, cross=None, watch=None,
              'TLSv1.3': key_name_changes(s['TLSv1.3'], watch_interval)}
         w['text'] = watch_text(w)
         by_name[name]['watch'] = w
-    return {'endpoints': rows}
+    return {'endpoints': rows, 'findings': findings}
+
+
+def _resumed(c):
+    """A count (or an old-style boolean): resumed at least once."""
+    if isinstance(c, dict):
+        return c.get('resumed', 0) > 0
+    return bool(c)
 
 
 def observed_mode(row):
     if row.get('ticket_kind') == 'stateless':
         return 'tickets'
-    if row.get('session_id'):
+    if _resumed(row.get('session_id')):
         return 'session cache only'
-    if row.get('tls13_psk'):
+    if _resumed(row.get('tls13_psk')):
         return 'stateful TLS 1.3 tickets only'
     return 'no resumption'
 
@@ -321,6 +602,178 @@ def resumption_pairs(endpoints):
                 continue
             pairs.append({'source': a, 'target': b})
     return pairs
+
+
+# ----------------------------------------------------------------- context pairs
+
+def resumption_context_pairs(pairs, endpoints):
+    """audit_context_pairs resolved against audit_endpoints: [{endpoint, endpoint_name, from, to, different}]."""
+    if pairs is None:
+        return []
+    if not isinstance(pairs, (list, tuple)):
+        raise AnsibleFilterError('resumption_context_pairs expects a list of pairs, got %s' % type(pairs).__name__)
+    if not isinstance(endpoints, (list, tuple)):
+        raise AnsibleFilterError('resumption_context_pairs: endpoints must be a list, got %s' % type(endpoints).__name__)
+    by_name = {}
+    for ep in endpoints:
+        by_name[_endpoint_name(ep)] = ep
+    out = []
+    for p in pairs:
+        if not isinstance(p, dict):
+            raise AnsibleFilterError('each context pair must be a dictionary {endpoint, from, to}, got %r' % (p,))
+        names = p.get('names')
+        a, b = p.get('from'), p.get('to')
+        if names is not None:
+            if not isinstance(names, (list, tuple)) or len(names) != 2:
+                raise AnsibleFilterError('context pair %r: names must be two server names' % (p,))
+            a, b = names
+        if not a or not b or to_text(a) == to_text(b):
+            raise AnsibleFilterError('context pair %r needs two different server names (from, to)' % (p,))
+        ep = by_name.get(to_text(p.get('endpoint') or ''))
+        if ep is None:
+            raise AnsibleFilterError('context pair %r: endpoint %r is not in audit_endpoints' % (p, p.get('endpoint')))
+        trust = to_text(p.get('trust', 'different'))
+        if trust not in ('different', 'same'):
+            raise AnsibleFilterError("context pair %r: trust must be 'different' or 'same'" % (p,))
+        out.append({'endpoint': ep, 'endpoint_name': _endpoint_name(ep), 'from': to_text(a), 'to': to_text(b),
+                    'different': trust == 'different',
+                    'id': '%s %s %s' % (_endpoint_name(ep), to_text(a), to_text(b))})
+    return out
+
+
+# ----------------------------------------------------------------- Prometheus text format
+
+PROM_PREFIX = 'hardened_tls_audit_'
+MECHANISMS = {'session_id': 'session_id', 'tls12_ticket': 'ticket', 'tls13_psk': 'psk'}
+
+
+def _prom_escape(value):
+    return to_text(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
+
+
+def _prom_value(v):
+    if isinstance(v, bool):
+        return '1' if v else '0'
+    if isinstance(v, int):
+        return '%d' % v
+    return repr(float(v))
+
+
+class _Metrics(object):
+    def __init__(self):
+        self.order = []
+        self.meta = {}
+        self.samples = {}
+
+    def add(self, name, help_text, labels, value, kind='gauge'):
+        if value is None:
+            return
+        full = PROM_PREFIX + name
+        if full not in self.meta:
+            self.order.append(full)
+            self.meta[full] = (help_text, kind)
+            self.samples[full] = []
+        lab = ','.join('%s="%s"' % (k, _prom_escape(v)) for k, v in labels)
+        self.samples[full].append('%s{%s} %s' % (full, lab, _prom_value(value)) if lab
+                                  else '%s %s' % (full, _prom_value(value)))
+
+    def text(self):
+        out = []
+        for name in self.order:
+            help_text, kind = self.meta[name]
+            out.append('# HELP %s %s' % (name, help_text.replace('\\', '\\\\').replace('\n', '\\n')))
+            out.append('# TYPE %s %s' % (name, kind))
+            out.extend(self.samples[name])
+        return '\n'.join(out) + '\n' if out else ''
+
+
+def _row_endpoint(row):
+    ep = row.get('endpoint')
+    if not ep:
+        return to_text(row.get('name'))
+    return to_text(ep)
+
+
+def resumption_prometheus(report, timestamp=None):
+    """The audit report in the Prometheus text exposition format (for node_exporter's textfile collector)."""
+    if not isinstance(report, dict) or not isinstance(report.get('endpoints', []), list):
+        raise AnsibleFilterError('resumption_prometheus expects the report of resumption_report (a dictionary)')
+    m = _Metrics()
+    rows = report.get('endpoints') or []
+    for row in rows:
+        base = [('endpoint', _row_endpoint(row)), ('name', row.get('server_name') or ''),
+                ('audit_name', row.get('name') or '')]
+        m.add('up', 'Whether at least one probe of the endpoint completed a TLS handshake (1) or none did (0).',
+              base, bool(row.get('offered')))
+        m.add('probes', 'Probes of the endpoint in this audit run (audit_probes).', base, int(row.get('probes') or 0))
+        m.add('probe_errors', 'Probes of the endpoint that failed in this audit run.', base, len(row.get('errors') or []))
+    for row in rows:
+        base = [('endpoint', _row_endpoint(row)), ('name', row.get('server_name') or ''),
+                ('audit_name', row.get('name') or '')]
+        for key, dummy, dummy2, dummy3 in COUNTED:
+            c = row.get(key)
+            if not isinstance(c, dict):
+                continue
+            labels = base + [('mechanism', MECHANISMS[key])]
+            m.add('resumption_checks', 'Resumption checks run by mechanism (session_id: TLS 1.2 session ID, '
+                  'ticket: TLS 1.2 session ticket, psk: TLS 1.3 pre-shared key).', labels, c['total'])
+            m.add('resumption_resumed', 'Resumption checks the server resumed, by mechanism.', labels, c['resumed'])
+            m.add('resumption_refused_across_rotation', 'Refused resumption checks whose ticket key name was replaced '
+                  'for good right after the full handshake (a rotation or a restart with new keys).',
+                  labels, c['refused_across_rotation'])
+            m.add('resumption_resumed_ratio', 'Resumed checks divided by checks run, by mechanism.', labels,
+                  float(c['resumed']) / c['total'])
+    for row in rows:
+        base = [('endpoint', _row_endpoint(row)), ('name', row.get('server_name') or ''),
+                ('audit_name', row.get('name') or '')]
+        for v, key in (('TLSv1.2', 'lifetime_hint_tls12'), ('TLSv1.3', 'lifetime_hint_tls13')):
+            if row.get(key) is not None:
+                m.add('ticket_lifetime_hint_seconds', 'Lifetime hint of the session ticket the server issued.',
+                      base + [('version', v)], int(row[key]))
+        for v in VERSIONS:
+            k = (row.get('key_names_seen') or {}).get(v)
+            if k and k.get('names'):
+                m.add('ticket_key_names_seen', 'Distinct ticket key names seen during this audit run (probes and watch).',
+                      base + [('version', v)], len(k['names']))
+                m.add('ticket_key_name_changes', 'Changes of the ticket key name seen during this audit run '
+                      '(probes and watch, in time order).', base + [('version', v)], k['changes'])
+        if row.get('early_data_accepted') is not None:
+            m.add('early_data_accepted', 'Whether the server accepted TLS 1.3 early data (0-RTT) in any probe.',
+                  base, bool(row['early_data_accepted']))
+        bal = row.get('balancer') or {}
+        for v, c in sorted((bal.get('counts') or {}).items()):
+            m.add('repeat_attempts', 'Resumptions of one session attempted repeatedly (through a balancer).',
+                  base + [('version', v or '')], c.get('total', 0))
+            m.add('repeat_resumed', 'Resumptions of one session that the endpoint resumed (through a balancer).',
+                  base + [('version', v or '')], c.get('resumed', 0))
+        cn = row.get('cross_node') or {}
+        for v, c in sorted((cn.get('counts') or {}).items()):
+            for t in c.get('targets') or []:
+                labels = base + [('target', t.get('target') or ''), ('version', v or '')]
+                m.add('cross_node_resumed', 'Whether a session saved on this node resumed on the target node of its '
+                      'group.', labels, bool(t.get('resumed')))
+        for cause in cn.get('causes') or []:
+            m.add('cross_node_failure_cause_info', 'Why sessions of this node did not resume on other nodes, as seen by '
+                  'the audit (always 1).', base + [('cause', cause)], 1)
+        if row.get('certificate_sha256'):
+            m.add('certificate_info', 'The SHA-256 fingerprint of the certificate the endpoint served (always 1).',
+                  base + [('sha256', row['certificate_sha256'])], 1)
+        cx = row.get('cross_name') or {}
+        for p in cx.get('pairs') or []:
+            labels = [('endpoint', _row_endpoint(row)), ('name', p['from']), ('audit_name', row.get('name') or ''),
+                      ('to_name', p['to']), ('version', p.get('version') or '')]
+            if p.get('resumed') is not None:
+                m.add('cross_name_resumed', 'Whether a session made under server name "name" resumed under "to_name" '
+                      'on the same endpoint.', labels, bool(p['resumed']))
+            m.add('cross_name_finding', 'Whether that resumption crossed two names declared different trust contexts.',
+                  labels, bool(p.get('finding')))
+    m.add('findings', 'Findings of this audit run (for example a session resumed across trust contexts).', [],
+          len(report.get('findings') or []))
+    if timestamp is None:
+        timestamp = report.get('generated_at_epoch')
+    if timestamp is not None:
+        m.add('last_run_timestamp_seconds', 'When this audit ran, in seconds since the epoch.', [], int(float(timestamp)))
+    return m.text()
 
 
 # ----------------------------------------------------------------- ring state
@@ -445,6 +898,8 @@ def _cell(key, row, width=None):
     v = to_text(v)
     if width and key.startswith('key_name') and len(v) > 14:
         v = v[:12] + '..'
+    if width and key in WIDE_CELLS:
+        width = max(width, WIDE_CELLS[key])
     if width and len(v) > width:
         v = v[:width - 1] + '~'
     return v
@@ -472,6 +927,10 @@ def resumption_table(report, format='text', width=30):
     out.append('%s  %s' % ('-' * label_w, '  '.join('-' * w for w in col_w)))
     for (k, label), c in zip(fields, cells):
         out.append(('%s  %s' % (label.ljust(label_w), '  '.join(c[i].ljust(col_w[i]) for i in range(len(rows))))).rstrip())
+    if isinstance(report, dict) and 'findings' in report:
+        out.append('')
+        out.append('findings: %s' % ('none' if not report['findings'] else ''))
+        out.extend('  - %s' % to_text(f) for f in report['findings'] or [])
     return '\n'.join(out) + '\n'
 
 
@@ -482,4 +941,6 @@ class FilterModule(object):
             'resumption_table': resumption_table,
             'resumption_pairs': resumption_pairs,
             'resumption_ring_state': resumption_ring_state,
+            'resumption_context_pairs': resumption_context_pairs,
+            'resumption_prometheus': resumption_prometheus,
         }

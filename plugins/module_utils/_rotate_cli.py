@@ -42,6 +42,7 @@ import time
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fleet
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _fs
+from ansible_collections.hardened_tls.resumption.plugins.module_utils import _metrics
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _servers
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _reload
 from ansible_collections.hardened_tls.resumption.plugins.module_utils import _ring
@@ -172,7 +173,7 @@ def act_server_keys(cfg, action, runner=run, now=None, state_dir=None):
         how = _reload.pick_up(runner, cfg, None, None)
         if not how.startswith('skipped'):
             done = 'rotated'
-            state = {'generation': int(state.get('generation', 0)) + 1, 'rotated_at': _now(now)}
+            state.update({'generation': int(state.get('generation', 0)) + 1, 'rotated_at': _now(now)})
             save_server_state(cfg, state, state_dir)
     return {'action': done, 'generation': int(state.get('generation', 0)), 'current_key_name': None, 'pick_up': how,
             'keys': 'server'}
@@ -237,9 +238,55 @@ def main(argv=None, out=sys.stdout, runner=run):
         sys.stderr.write('usage: hardened-tls-ring --config FILE %s\n' % '|'.join(ACTIONS))
         return 2
     try:
-        result = act(load_config(argv[1]), argv[2], runner=runner)
-    except (ResumptionError, OSError, IOError, ValueError, KeyError) as e:
+        cfg = load_config(argv[1])
+    except (OSError, IOError, ValueError) as e:
         sys.stderr.write('hardened-tls-ring: %s\n' % (e,))
         return 1
+    try:
+        result = act(cfg, argv[2], runner=runner)
+    except (ResumptionError, OSError, IOError, ValueError, KeyError) as e:
+        sys.stderr.write('hardened-tls-ring: %s\n' % (e,))
+        report_metrics(cfg, argv[2], failed=True)
+        return 1
+    report_metrics(cfg, argv[2], result)
     out.write(json.dumps(result, sort_keys=True) + '\n')
     return 0
+
+
+MOVED = ('rotated', 'clock-behind')
+
+
+def report_metrics(cfg, action, result=None, failed=False, now=None, state_dir=None, mountinfo=None):
+    """Count the run in the ring's state and rewrite its textfile for node_exporter
+    (docs/metrics.md). Never fails the run: a problem is said on stderr."""
+    if action == 'status':
+        return None
+    try:
+        now_s = _now(now)
+        state = load_server_state(cfg, state_dir)
+        state['last_run_at'] = now_s
+        if failed:
+            state['failures'] = int(state.get('failures', 0)) + 1
+        elif result and result.get('action') in MOVED:
+            state['rotations'] = int(state.get('rotations', 0)) + 1
+        save_server_state(cfg, state, state_dir)
+        directory = cfg.get('metrics_dir', _metrics.DEFAULT_DIR)
+        if not directory or not os.path.isdir(directory):
+            return None
+        period = int(cfg.get('period') or 0)
+        if cfg.get('keys') == 'server':
+            values, key_name = _metrics.server_key_values(state, period, now_s), None
+        else:
+            store = cfg['store']
+            ring = _ring.load_or_none(store)[0]
+            mount = _fs.mount_at(store, _fs.read_mountinfo(mountinfo) if mountinfo else _fs.read_mountinfo())
+            swappable = _fs.swappable(mount) if mount is not None and _fs.is_memory_mount(mount) else None
+            wall = _fleet.Spec.from_config(cfg).generation(now_s) if cfg.get('fleet') else None
+            values = _metrics.ring_values(ring, state, period, now_s, swappable, wall)
+            key_name = ring.current.key.name_hex if ring is not None else None
+        path = os.path.join(directory, _metrics.file_name(cfg['name']))
+        _fs.secure_write(path, _metrics.render(values, cfg['name'], cfg['server'], key_name), mode=0o644)
+        return path
+    except (ResumptionError, OSError, IOError, ValueError, KeyError) as e:
+        sys.stderr.write('hardened-tls-ring: metrics not written: %s\n' % (e,))
+        return None

@@ -23,7 +23,7 @@ from ansible_collections.hardened_tls.resumption.plugins.module_utils import _sy
 
 PACKAGE = 'ansible_collections.hardened_tls.resumption.plugins.module_utils'
 # Everything the command on the host imports (keep in step with _rotate_cli's imports).
-RUNTIME_MODULES = ('_errors', '_keys', '_servers', '_fs', '_systemd', '_ring', '_reload', '_ratchet', '_fleet_seal', '_fleet', '_rotate_cli')
+RUNTIME_MODULES = ('_errors', '_keys', '_servers', '_metrics', '_fs', '_systemd', '_ring', '_reload', '_ratchet', '_fleet_seal', '_fleet', '_rotate_cli')
 LIB_DIR = '/usr/local/lib/hardened-tls-resumption'
 CONF_DIR = '/etc/hardened-tls-resumption/rings'
 LAUNCHER = 'hardened-tls-ring'
@@ -126,6 +126,8 @@ def ring_config(p):
         }
         if p.get('config_test'):
             cfg['config_test'] = p['config_test']
+        if p.get('metrics_dir') is not None:
+            cfg['metrics_dir'] = p['metrics_dir']
         return (json.dumps(cfg, indent=2, sort_keys=True) + '\n').encode('utf-8')
     cfg = {
         'name': p['name'],
@@ -144,6 +146,8 @@ def ring_config(p):
         cfg['config_test'] = p['config_test']
     if p.get('group'):
         cfg['group'] = p['group']
+    if p.get('metrics_dir') is not None:
+        cfg['metrics_dir'] = p['metrics_dir']
     if p.get('fleet'):
         # Fleet mode (see _fleet): no secrets here either, only the clock.
         cfg['fleet'] = {'epoch': p.get('fleet_epoch') or 0, 'time_offset': p.get('time_offset') or 0}

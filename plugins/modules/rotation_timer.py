@@ -100,6 +100,14 @@ options:
         is in the cgroup of O(service)'s main process (C(SO_PEERCRED)); after the push it reads the key names back.
         When a check fails no key is sent and the server is reloaded instead (after its configuration test).
     type: path
+  metrics_dir:
+    description:
+      - Directory of node_exporter's textfile collector. After every run the rotation command rewrites
+        C(hardened_tls_resumption_NAME.prom) there (names, generations, times and counts, never a key byte; see
+        C(docs/metrics.md)), when the directory exists. An empty value writes nothing.
+    type: path
+    default: /var/lib/prometheus/node-exporter
+    version_added: 0.2.0
   fleet:
     description:
       - Fleet mode (see M(hardened_tls.resumption.fleet_ring)). The timer polls every O(period)/10 seconds (1 to 60 s)
@@ -216,6 +224,7 @@ def main():
             config_test=dict(type='list', elements='str'),
             service=dict(type='str'),
             group=dict(type='str'),
+            metrics_dir=dict(type='path', default='/var/lib/prometheus/node-exporter'),
             haproxy_socket=dict(type='path'),
             fleet=dict(type='bool', default=False),
             fleet_epoch=dict(type='int', default=0),

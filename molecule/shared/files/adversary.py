@@ -31,6 +31,7 @@ import sys
 import time
 
 SECRET_LINE = re.compile(r'(?m)^\S+\s+[A-Za-z0-9+/]{60,}={0,2}\s*$')
+# Matched in the first three words of a command line (the rotation command runs as `python3 -I PATH`).
 PROCESSES = ('nginx', 'apache2', 'haproxy', 'lighttpd', 'hardened-tls-ring')
 
 
@@ -92,7 +93,7 @@ def attack_processes(result, tried, attacked, only=None):
                 cmd = f.read().split(b'\0')
         except OSError:
             continue
-        names = [name for name in ((only,) if only else PROCESSES) if name.encode() in b' '.join(cmd[:2])]
+        names = [name for name in ((only,) if only else PROCESSES) if name.encode() in b' '.join(cmd[:3])]
         if not names or (pid, names[0]) in [a[:2] for a in attacked]:
             continue
         attacked.add((pid, names[0], 'first' if only is None else 'watch'))

@@ -141,7 +141,7 @@ def test_report_joins_host_state_and_cross_and_watch():
     assert n1['ring_generation'] == 4
     assert n1['next_rotation'].startswith('Sat')
     assert n1['cross_node']['text'] == 'TLS 1.2 1/1, TLS 1.3 1/1'
-    assert n2['cross_node']['text'] == 'TLS 1.3 0/1'
+    assert n2['cross_node']['text'] == 'TLS 1.3 0/1 (key names differ)'
     assert n2['version'] is None
     assert ext['mode'] == 'unmanaged: tickets'
     assert ext['balancer']['text'] == 'TLS 1.3 7/20'
@@ -270,7 +270,8 @@ def test_table_marks_failures_loudly():
     res = probe(item=EXT, tls12=version(version='TLSv1.2', session_id_resumed=False, ticket_issued=True,
                                         ticket_length=192, ticket_key_name=NAME_A, ticket_resumed=False))
     text = rr.resumption_table(rr.resumption_report([res]))
-    assert [line for line in text.splitlines() if line.startswith('TLS 1.2 ticket resumes')][0].split()[-1] == 'NO'
+    line = [line for line in text.splitlines() if line.startswith('TLS 1.2 ticket resumes')][0]
+    assert line.split('  ')[-1].strip() == 'NO, 0 of 1 (1 refused)'
 
 
 def test_table_refuses_unknown_format():

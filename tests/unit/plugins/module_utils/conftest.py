@@ -94,6 +94,9 @@ def fake_runner():
 def rotation_state_dir(tmp_path, monkeypatch):
     """The rotation command's state (what the server picked up) goes to a temporary directory, not /run."""
     from ansible_collections.hardened_tls.resumption.plugins.module_utils import _rotate_cli
+    from ansible_collections.hardened_tls.resumption.plugins.module_utils import _metrics
     state_dir = str(tmp_path / 'rotation-state')
     monkeypatch.setattr(_rotate_cli, 'STATE_DIR', state_dir)
+    # and the metrics to a directory that does not exist (nothing written) unless a test makes it
+    monkeypatch.setattr(_metrics, 'DEFAULT_DIR', str(tmp_path / 'node-exporter'))
     return state_dir
