@@ -31,8 +31,22 @@ import sys
 import time
 
 SECRET_LINE = re.compile(r'(?m)^\S+\s+[A-Za-z0-9+/]{60,}={0,2}\s*$')
-# Matched in the first three words of a command line (the rotation command runs as `python3 -I PATH`).
+# Programs whose processes hold keys, matched by program name (see program()).
 PROCESSES = ('nginx', 'apache2', 'haproxy', 'lighttpd', 'hardened-tls-ring')
+
+
+def program(cmd):
+    """The program a command line runs: the first word's base name ('nginx: worker process'
+    gives nginx), or for a Python interpreter its script's (the rotation command runs as
+    `python3 -I /usr/local/lib/hardened-tls-resumption/hardened-tls-ring ...`)."""
+    words = [w.decode('utf-8', 'replace') for w in cmd if w]
+    if not words:
+        return ''
+    first = os.path.basename(words[0].split(':')[0])
+    if first.startswith('python'):
+        scripts = [w for w in words[1:] if not w.startswith('-')]
+        return os.path.basename(scripts[0]) if scripts else first
+    return first
 
 
 def sockets_under(top):
@@ -93,8 +107,11 @@ def attack_processes(result, tried, attacked, only=None):
                 cmd = f.read().split(b'\0')
         except OSError:
             continue
-        names = [name for name in ((only,) if only else PROCESSES) if name.encode() in b' '.join(cmd[:3])]
-        if not names or (pid, names[0]) in [a[:2] for a in attacked]:
+        name = program(cmd)
+        if int(pid) in (os.getpid(), os.getppid()) or name not in ((only,) if only else PROCESSES):
+            continue
+        names = [name]
+        if (pid, names[0]) in [a[:2] for a in attacked]:
             continue
         attacked.add((pid, names[0], 'first' if only is None else 'watch'))
         new += 1
