@@ -17,7 +17,10 @@ Tries, and counts what worked:
 - journal: whether the user can read the system journal's files at all (the
   forensic search of the hardening scenario shows the journal holds no key);
 - with --watch, for that many seconds more, every rotation command that starts
-  (hardened-tls-ring) is attacked while it runs (rotate_seen counts them).
+  (hardened-tls-ring) is attacked while it runs (rotate_seen counts them);
+- same_user: what the /proc entries of a server process running as this very
+  user gave away (nginx's workers run as www-data and are dumpable): the
+  server's own user, the trust model's stated exception, counted apart.
 
 Prints one JSON document of counts and of the paths that gave something away;
 never a byte of what it read.
@@ -97,6 +100,18 @@ def readable_files(top, tried):
     return found
 
 
+def process_uid(pid):
+    """Real uid of a process, or None."""
+    try:
+        with open('/proc/%s/status' % pid) as f:
+            for line in f:
+                if line.startswith('Uid:'):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def attack_processes(result, tried, attacked, only=None):
     """Read the memory, environment and open files of each process of PROCESSES
     (or only of the one named) not attacked yet; returns how many were new."""
@@ -115,6 +130,10 @@ def attack_processes(result, tried, attacked, only=None):
             continue
         attacked.add((pid, names[0], 'first' if only is None else 'watch'))
         new += 1
+        # A process of this very user (nginx's workers run as www-data and make themselves dumpable
+        # for core files) is the server's own user: the stated exception of the trust model. What
+        # it gives away is counted apart, not as a secret.
+        found = result['same_user'] if process_uid(pid) == os.getuid() != 0 else result['secrets']
         tried()
         try:
             # A mapped, readable address first: a refused read there is a refusal, not a hole in the map.
@@ -123,20 +142,20 @@ def attack_processes(result, tried, attacked, only=None):
             with open('/proc/%s/mem' % pid, 'rb', 0) as f:
                 f.seek(start)
                 if f.read(1):
-                    result['secrets'].append('/proc/%s/mem' % pid)
+                    found.append('/proc/%s/mem' % pid)
         except (OSError, ValueError, OverflowError, StopIteration):
             pass
         tried()
         try:
             with open('/proc/%s/environ' % pid, 'rb') as f:
                 f.read(1)
-            result['secrets'].append('/proc/%s/environ' % pid)
+            found.append('/proc/%s/environ' % pid)
         except OSError:
             pass
         tried()
         try:
             os.listdir('/proc/%s/fd' % pid)
-            result['secrets'].append('/proc/%s/fd (listed)' % pid)
+            found.append('/proc/%s/fd (listed)' % pid)
         except OSError:
             pass
     return new
@@ -159,7 +178,7 @@ def main():
         else:
             stores.append(a)
     result = {'user': os.getuid(), 'tried': 0, 'secrets': [], 'accepted': [], 'replaced': [], 'connected': [],
-              'journal': [], 'rotate_seen': 0}
+              'journal': [], 'rotate_seen': 0, 'same_user': []}
 
     def tried():
         result['tried'] += 1
@@ -230,7 +249,8 @@ def main():
     result['rotate_seen'] += len([p for p in attacked if p[1] == 'hardened-tls-ring' and p[2] == 'first'])
     result['counts'] = {'tried': result['tried'], 'secrets': len(result['secrets']),
                         'accepted': len(result['accepted']), 'replaced': len(result['replaced']),
-                        'journal_readable': len(result['journal']), 'rotate_seen': result['rotate_seen']}
+                        'journal_readable': len(result['journal']), 'rotate_seen': result['rotate_seen'],
+                        'same_user': len(result['same_user'])}
     print(json.dumps(result, sort_keys=True))
 
 
