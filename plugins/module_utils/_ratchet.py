@@ -34,7 +34,6 @@ __metaclass__ = type
 
 import base64
 import binascii
-import os
 import struct
 
 from ansible_collections.hardened_tls.resumption.plugins.module_utils._errors import ResumptionError
@@ -101,11 +100,6 @@ def decode_secret(value, what, length=SEED_LEN):
     if length is not None and len(raw) != length:
         raise ResumptionError('%s must be %d bytes of randomness (base64), got %d bytes' % (what, length, len(raw)))
     return raw
-
-
-def new_seed():
-    """Fresh randomness for a seed or a reseed, base64 (controller side, in memory)."""
-    return base64.b64encode(os.urandom(SEED_LEN)).decode('ascii')
 
 
 class Chain(object):
