@@ -1,5 +1,5 @@
 # Test / infra entry points for the hardened_tls.resumption collection.
-# `make test` = unit + lint + sanity + molecule (fast first). CI runs it via .ci/run.
+# `make test` = unit + lint + sanity + version matrix + molecule (fast first). CI runs it via .ci/run.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -12,8 +12,7 @@ VENV        := $(ROOT)/.venv
 VENV_STAMP  := $(VENV)/.requirements.stamp
 BUILD       := $(ROOT)/.build
 COLL_LINK   := $(BUILD)/ansible_collections/hardened_tls/resumption
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections/hardened_tls/resumption
-SANITY_PY   ?= 3.11
+export SANITY_PY ?= 3.11
 SANITY_ARGS ?=
 
 # Everything below runs with the pinned toolchain of .venv first on PATH and
@@ -30,11 +29,16 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MOLECULE_GLOB := molecule/*/molecule.yml
 
 MOLECULE_ALL       := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
-MOLECULE_SCENARIOS := $(MOLECULE_ALL)
+# Scenarios that also run under the oldest supported ansible-core (SCENARIO@CORE).
+MOLECULE_CORE_SCENARIOS ?= nginx@2.16 fleet@2.16
+MOLECULE_SCENARIOS := $(MOLECULE_ALL) $(MOLECULE_CORE_SCENARIOS)
 
-.PHONY: test venv build-link images unit integration lint rules-test sanity galaxy-test ee-check molecule clean demo demo-down bench
+.PHONY: test venv build-link images unit integration lint rules-test sanity matrix galaxy-test ee-check molecule clean demo demo-down bench
 
-test: unit integration lint rules-test sanity galaxy-test molecule
+# The version matrix (CPU: pytest, pylint) runs beside the Molecule lanes (mostly
+# waiting for rotation periods), its lines prefixed [matrix].
+test: unit integration lint rules-test sanity galaxy-test
+	$(MAKE) --no-print-directory -j2 matrix molecule
 
 # ---------------------------------------------------------------- venv
 venv: $(VENV_STAMP)
@@ -70,7 +74,7 @@ unit: venv build-link
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -n1)" ]; then \
 		echo "WARNING: no unit tests under tests/unit yet; skipping pytest"; \
 	else \
-		PYTHONPATH=$(BUILD) python -m pytest -p no:cacheprovider tests/unit; \
+		PYTHONPATH=$(BUILD) python -m pytest -p no:cacheprovider tests/unit $$(test -d tests/bench && echo tests/bench); \
 	fi
 
 # The probe against real TLS servers on 127.0.0.1 (openssl s_server and nginx,
@@ -106,47 +110,25 @@ rules-test:
 	$(PROMTOOL) test rules tests/prometheus/*.test.yml
 
 # ---------------------------------------------------------------- sanity
-# ansible-test refuses symlinked collections: run it on a copy of the tracked
-# and untracked-but-not-ignored files. --venv makes ansible-test create one
-# virtualenv per sanity test (cached under ~/.ansible/test/venv, keyed by its own
-# pinned requirement files) so it never changes the pinned packages in .venv.
+# ansible-test sanity (empty ignore files) with ansible-core 2.19 (.venv), on a
+# copy of the collection: see scripts/sanity.sh.
 sanity: venv
-	@echo "==> checking that no sanity ignore file has entries"
-	@for f in tests/sanity/ignore-*.txt; do \
-		if [ -s "$$f" ]; then echo "ERROR: $$f must be empty (fix the code instead)"; exit 1; fi; \
-	done
-	@# ansible-test's shellcheck test silently skips without the program.
-	@if ! command -v shellcheck >/dev/null 2>&1; then \
-		echo "==> installing shellcheck"; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; \
-	fi
-	@echo "==> copying the collection to $(SANITY_ROOT)"
-	@rm -rf $(BUILD)/sanity
-	@mkdir -p $(SANITY_ROOT)
-	@git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do \
-		if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\0' "$$f"; fi; \
-	done | xargs -0 -r cp --parents -P -t $(SANITY_ROOT)
-	@# The copy sits inside this repository's ignored .build/: ansible-test would
-	@# ask the outer git for the file list and find nothing. Give the copy its own
-	@# git repository so it sees exactly the copied files.
-	@cd $(SANITY_ROOT) && git init -q && git add -A
-	@# ansible-test bootstraps pip into each of its virtualenvs with a get-pip.py
-	@# it downloads from a host we cannot reach: seed its cache with our offline
-	@# stand-in (ensurepip + the pinned pip from the package index).
-	@pipver=$$(python -c 'import re, ansible_test._internal.python_requirements as r, inspect; print(re.search(r"pip=.([0-9.]+)", inspect.getsource(r.get_venv_packages)).group(1))'); \
-	cache=$$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py; \
-	if ! cmp -s scripts/ansible_test_get_pip.py "$$cache"; then \
-		mkdir -p "$$(dirname "$$cache")"; cp scripts/ansible_test_get_pip.py "$$cache"; \
-		echo "==> seeded $$cache (pip $$pipver)"; \
-	fi
-	@echo "==> ansible-test sanity --python $(SANITY_PY)"
-	cd $(SANITY_ROOT) && ansible-test sanity --venv --requirements --python $(SANITY_PY) --color no $(SANITY_ARGS)
+	scripts/sanity.sh $(VENV) $(BUILD)/sanity $(SANITY_ARGS)
+
+# ---------------------------------------------------------------- version matrix
+# Unit tests and ansible-test sanity under each older ansible-core the
+# collection supports (meta/runtime.yml: >=2.16), each from its own pinned
+# virtualenv (.venv-core<version>, requirements-core-<version>.txt). The nginx
+# and fleet scenarios also run under 2.16 (MOLECULE_CORE_SCENARIOS).
+MATRIX_CORES ?= 2.16 2.17 2.18
+matrix: venv build-link
+	scripts/matrix.sh $(MATRIX_CORES) 2>&1 | sed -u 's/^/[matrix] /'
 
 # ---------------------------------------------------------------- molecule
-# Two lanes side by side (fleet and hardening in the second): see
-# scripts/molecule-lanes.sh. MOLECULE_LANES=1 runs one scenario at a time;
-# MOLECULE_SCENARIOS="nginx apache" runs just those.
-MOLECULE_LANES ?= 2
+# Three lanes side by side: see scripts/molecule-lanes.sh. MOLECULE_LANES=1
+# runs one scenario at a time; MOLECULE_SCENARIOS="nginx apache" runs just
+# those, MOLECULE_SCENARIOS=nginx@2.16 nginx under ansible-core 2.16.
+MOLECULE_LANES ?= 3
 export MOLECULE_LANES
 molecule: venv build-link images
 	@if [ -z "$(MOLECULE_SCENARIOS)" ]; then echo "ERROR: no molecule scenarios found"; exit 1; fi
@@ -189,5 +171,5 @@ clean:
 	-@for s in $(MOLECULE_ALL); do \
 		[ -x $(VENV)/bin/molecule ] && docker info >/dev/null 2>&1 && molecule destroy -s "$$s" >/dev/null 2>&1 || true; \
 	done
-	rm -rf $(BUILD) $(VENV) tests/output .pytest_cache
+	rm -rf $(BUILD) $(VENV) $(ROOT)/.venv-core* tests/output .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -16,6 +16,8 @@ description:
     key names agree with the largest group of nodes holding fleet state; the first node of that group is the
     reference that heals the others.
   - Works on names and generations only; it never sees a key or a state.
+  - Linear in the nodes (nodes with the same chain are compared once). The P(hardened_tls.resumption.fleet_plans#filter)
+    filter plans every fleet of a play at once.
 author:
   - Hardened TLS contributors (@hardened-tls)
 positional: hosts, margin, context
@@ -73,8 +75,14 @@ _value:
       type: list
       elements: str
     seed:
-      description: True when no node holds fleet state, so the run seeds every node.
+      description: True when no node holds fleet state and every node of the fleet was reached, so the run seeds every node.
       type: bool
+    seed_refused:
+      description:
+        - True when no reached node holds fleet state but some nodes of the fleet were not reached. They may hold it
+          (a run limited to rebooted nodes), and a seed would split the fleet, so the run seeds nothing.
+      type: bool
+      version_added: 0.3.0
     anchor:
       description: Generation of a new seed (at or before every node's oldest key).
       type: int
@@ -85,17 +93,33 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hardened_tls.resumption.plugins.plugin_utils._fleet_plan import plan
+from ansible_collections.hardened_tls.resumption.plugins.plugin_utils._fleet_plan import index, plan, plans
+
+
+def _usable(statuses, who):
+    if not isinstance(statuses, dict):
+        raise AnsibleFilterError('%s: the statuses must be a dict of host to fleet_ring status result' % who)
+    return dict((h, s) for h, s in statuses.items()
+                if isinstance(s, dict) and not s.get('failed') and not s.get('unreachable') and 'wall_generation' in s)
 
 
 def fleet_plan(statuses, hosts, margin=120, context=None):
-    if not isinstance(statuses, dict):
-        raise AnsibleFilterError('fleet_plan: the input must be a dict of host to fleet_ring status result')
-    usable = dict((h, s) for h, s in statuses.items()
-                  if isinstance(s, dict) and not s.get('failed') and not s.get('unreachable') and 'wall_generation' in s)
-    return plan(usable, list(hosts), int(margin), None if context is None else str(context))
+    return plan(_usable(statuses, 'fleet_plan'), list(hosts), int(margin), None if context is None else str(context))
+
+
+def fleet_index(fleet_of, play_hosts, play_hosts_all, groups):
+    if not isinstance(fleet_of, dict) or not isinstance(groups, dict):
+        raise AnsibleFilterError('fleet_index: the input must be a dict of host to fleet name, and groups the inventory groups')
+    return index(dict((str(h), str(f or '')) for h, f in fleet_of.items()), [str(h) for h in play_hosts],
+                 [str(h) for h in play_hosts_all], dict((str(g), [str(h) for h in hs]) for g, hs in groups.items()))
+
+
+def fleet_plans(fleets, statuses, margin=120):
+    if not isinstance(fleets, dict):
+        raise AnsibleFilterError('fleet_plans: the input must be the result of the fleet_index filter')
+    return plans(fleets, _usable(statuses, 'fleet_plans'), int(margin))
 
 
 class FilterModule(object):
     def filters(self):
-        return {'fleet_plan': fleet_plan}
+        return {'fleet_plan': fleet_plan, 'fleet_index': fleet_index, 'fleet_plans': fleet_plans}

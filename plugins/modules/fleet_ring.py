@@ -128,8 +128,10 @@ options:
         M(hardened_tls.resumption.ticket_key_ring)).
     type: str
 notes:
-  - Every option that carries a secret (O(seed), O(reseed), O(sealed)) is C(no_log); also set C(no_log) on the task
-    that sends them and on the one that gets RV(sealed).
+  - Every option that carries a secret (O(seed), O(reseed), O(sealed)) is C(no_log) in the argument spec, so its value is
+    masked wherever it appears in a result and a failure still says why. The action plugin marks a result that carries
+    RV(sealed) as no_log (censored by every callback, still registered). The task needs no C(no_log) of its own; keep
+    the variable that holds a seed out of logs and fact caches (see the P(hardened_tls.resumption.fleet_seed#lookup) lookup).
 seealso:
   - module: hardened_tls.resumption.ticket_key_ring
   - module: hardened_tls.resumption.rotation_timer
@@ -152,7 +154,6 @@ EXAMPLES = r'''
     period: 43200
     seed: "{{ fleet_seed }}"
     seed_generation: "{{ fleet_anchor }}"
-  no_log: true
 
 - name: Stage a reseed two or more generations ahead
   hardened_tls.resumption.fleet_ring:
@@ -161,7 +162,6 @@ EXAMPLES = r'''
     period: 43200
     reseed: "{{ fleet_reseed }}"
     reseed_generation: "{{ fleet_reseed_generation }}"
-  no_log: true
 '''
 
 RETURN = r'''
@@ -221,7 +221,7 @@ join_public_key:
   type: str
   sample: 3q2+7w...
 sealed:
-  description: This node's state sealed to each O(export_to) key; only the joining node can open its blob. Use C(no_log).
+  description: This node's state sealed to each O(export_to) key; only the joining node can open its blob. The action plugin marks the whole result no_log.
   returned: when O(export_to) is given
   type: dict
   sample: {node2: SFRKMQ...}

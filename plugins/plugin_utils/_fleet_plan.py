@@ -24,6 +24,26 @@ def agree(a, b):
     return bool(common) and all(a[h] == b[h] for h in common)
 
 
+def _classes(statuses, fleet):
+    """The nodes of fleet grouped by their chain: the class of a node (the nodes
+    whose chain agrees with its own) depends on its chain only, so agree() runs
+    once per pair of distinct chains, not per pair of nodes. Returns (key of each
+    node, {key: set of agreeing keys}, {key: class size})."""
+    chains, count, key_of, order = {}, {}, {}, []
+    for h in fleet:
+        chain = statuses[h]['chain']
+        k = frozenset(chain.items())
+        if k not in chains:
+            chains[k] = chain
+            count[k] = 0
+            order.append(k)
+        count[k] += 1
+        key_of[h] = k
+    agreeing = dict((a, set(b for b in order if agree(chains[a], chains[b]))) for a in order)
+    size = dict((a, sum(count[b] for b in agreeing[a])) for a in order)
+    return key_of, agreeing, size
+
+
 def plan(statuses, hosts, margin=120, context=None):
     """What a run does, from the status of each reachable node.
 
@@ -31,7 +51,14 @@ def plan(statuses, hosts, margin=120, context=None):
     order), reachable or not. Returns a dict (no secrets):
     reference (a node in step whose state heals the others, or None), in_step,
     out_of_step (nodes to heal), unreachable, seed (True when no node holds fleet
-    state: seed everyone), anchor (the seed's generation), reseed_generation.
+    state and every node of the fleet was reached: seed everyone), seed_refused
+    (True when no reached node holds fleet state but some nodes were not reached:
+    they may hold it, and seeding the others would split the fleet), anchor (the
+    seed's generation), reseed_generation.
+
+    The reference is the first node, in inventory order, of a largest class of
+    nodes whose chains agree. Cost: linear in the nodes, quadratic only in the
+    number of distinct chains (a few: in step, a tick behind, out of step).
 
     context: the fleet planned for. A node whose state belongs to another fleet
     (moved between groups) is out of step: it never heals the others, whatever
@@ -40,17 +67,22 @@ def plan(statuses, hosts, margin=120, context=None):
     reachable = [h for h in hosts if h in statuses]
     fleet = [h for h in reachable if statuses[h].get('origin') == 'fleet' and statuses[h].get('chain')
              and (context is None or statuses[h].get('context') in (None, context))]
-    best, best_class = None, []
-    for c in fleet:
-        cls = [h for h in fleet if agree(statuses[c]['chain'], statuses[h]['chain'])]
-        if len(cls) > len(best_class):
-            best, best_class = c, cls
+    best = None
+    in_step = []
+    if fleet:
+        key_of, agreeing, size = _classes(statuses, fleet)
+        top = max(size.values())
+        best = next(h for h in fleet if size[key_of[h]] == top)
+        in_step = [h for h in fleet if key_of[h] in agreeing[key_of[best]]]
+    members = set(in_step)
+    unreachable = [h for h in hosts if h not in statuses]
     out = {
         'reference': best,
-        'in_step': best_class,
-        'out_of_step': [h for h in reachable if h not in best_class],
-        'unreachable': [h for h in hosts if h not in statuses],
-        'seed': best is None,
+        'in_step': in_step,
+        'out_of_step': [h for h in reachable if h not in members],
+        'unreachable': unreachable,
+        'seed': best is None and not unreachable,
+        'seed_refused': best is None and bool(unreachable) and bool(reachable),
         'anchor': None,
         'reseed_generation': None,
     }
@@ -62,4 +94,38 @@ def plan(statuses, hosts, margin=120, context=None):
     out['reseed_generation'] = max(
         reseed_generation(int(statuses[h]['now']), int(statuses[h].get('epoch', 0)), int(statuses[h]['period']), margin)
         for h in reachable)
+    return out
+
+
+def index(fleet_of, play_hosts, play_hosts_all, groups):
+    """The fleets of a play, once for all its hosts (linear in the hosts).
+
+    fleet_of: {host: fleet name ('' = no named fleet)} of the play's hosts that run
+    fleet mode; play_hosts: the hosts still in the play; play_hosts_all: every
+    host of the play (before failures); groups: the inventory's groups.
+    Returns {fleet: {members, hosts, strangers}}: members are the fleet's hosts in
+    the play (play order), hosts every node of the fleet (its group, or the play's
+    hosts of no named fleet), strangers the hosts of the fleet's group in the play
+    that name another fleet (one host, one fleet)."""
+    in_play = set(play_hosts)
+    out = {}
+    for h in play_hosts:
+        if h in fleet_of:
+            out.setdefault(fleet_of[h], {'members': [], 'hosts': [], 'strangers': []})['members'].append(h)
+    for name, f in out.items():
+        if name:
+            f['hosts'] = list(groups.get(name) or [])
+            f['strangers'] = [h for h in f['hosts'] if h in in_play and h in fleet_of and fleet_of[h] != name]
+        else:
+            f['hosts'] = [h for h in play_hosts_all if fleet_of.get(h, '') == '']
+    return out
+
+
+def plans(fleets, statuses, margin=120):
+    """{fleet: plan} for every fleet of index(), from {host: status} of the
+    reachable nodes (any fleet: each fleet plans from its own members only)."""
+    out = {}
+    for name, f in fleets.items():
+        own = dict((h, statuses[h]) for h in f['members'] if h in statuses)
+        out[name] = plan(own, f['hosts'], margin, name)
     return out

@@ -27,15 +27,18 @@ class FakeTask(object):
         self.async_val = async_val
 
 
-def make(args, enabled, async_val=0):
+def make(args, enabled, async_val=0, returns=None):
     plugin = fleet_ring.ActionModule.__new__(fleet_ring.ActionModule)
     plugin._connection = FakeConnection(enabled)
     plugin._task = FakeTask(args, async_val)
+    # ActionBase's decision, asked with the connection's answer (2.19 asks the connection the same way)
+    plugin._is_pipelining_enabled = lambda module_style, wrap_async=False: (
+        module_style == 'new' and plugin._connection.is_pipelining_enabled(wrap_async=wrap_async))
     plugin.executed = []
 
     def execute(module_name=None, module_args=None, task_vars=None):
         plugin.executed.append((module_name, module_args))
-        return {'changed': False, 'action': 'none'}
+        return dict(returns or {'changed': False, 'action': 'none'})
     plugin._execute_module = execute
     return plugin
 
@@ -74,3 +77,41 @@ def test_no_secret_runs_without_pipelining(args):
     plugin = make(args, enabled=False)
     assert not plugin.run(task_vars={}).get('failed')
     assert len(plugin.executed) == 1
+
+
+def test_a_result_with_sealed_states_is_censored():
+    plugin = make({'export_to': {'node2': 'cHVi'}}, enabled=True,
+                  returns={'changed': False, 'sealed': {'node2': 'c2VhbGVk'}, 'generation': 5})
+    result = plugin.run(task_vars={})
+    assert result['_ansible_no_log'] is True
+    # still registered for the joining node's task
+    assert result['sealed'] == {'node2': 'c2VhbGVk'}
+
+
+@pytest.mark.parametrize('returns', [
+    {'changed': True, 'action': 'seeded', 'generation': 5},
+    {'failed': True, 'msg': 'the fleet ratchet state is damaged'},
+])
+def test_other_results_are_shown(returns):
+    """Seeds and reseeds are masked by the argument spec (no_log), so a failure's reason shows."""
+    plugin = make({'seed': 'c2VjcmV0'}, enabled=True, returns=returns)
+    result = plugin.run(task_vars={})
+    assert '_ansible_no_log' not in result
+    assert result.get('msg') == returns.get('msg')
+
+
+@pytest.mark.parametrize('enabled', [True, False])
+def test_asks_the_real_decision_of_this_ansible_core(enabled):
+    """No fake here: ansible-core's own ssh connection plugin and ActionBase's decision, as on every version the
+    matrix runs (2.16 to 2.18 have no Connection.is_pipelining_enabled; 2.19 asks it from ActionBase)."""
+    from ansible.playbook.play_context import PlayContext
+    from ansible.plugins.loader import connection_loader
+
+    play_context = PlayContext()
+    connection = connection_loader.get('ssh', play_context, None)
+    connection.set_options(direct={'pipelining': enabled})
+    plugin = fleet_ring.ActionModule.__new__(fleet_ring.ActionModule)
+    plugin._connection = connection
+    plugin._play_context = play_context
+    assert fleet_ring.pipelining_in_effect(plugin, 0) is enabled
+    assert fleet_ring.pipelining_in_effect(plugin, 30) is False

@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hardened_tls.resumption.plugins.filter.fleet_plan import FilterModule, fleet_plan
+from ansible_collections.hardened_tls.resumption.plugins.filter.fleet_plan import FilterModule, fleet_index, fleet_plan, fleet_plans
 
 
 def st(chain, origin='fleet'):
@@ -19,7 +19,22 @@ def st(chain, origin='fleet'):
 
 
 def test_registered():
-    assert FilterModule().filters()['fleet_plan'] is fleet_plan
+    filters = FilterModule().filters()
+    assert filters['fleet_plan'] is fleet_plan and filters['fleet_index'] is fleet_index and filters['fleet_plans'] is fleet_plans
+
+
+def test_index_then_plans_as_the_role_uses_them():
+    good = {'9': 'a', '10': 'b', '11': 'c'}
+    idx = fleet_index({'n1': 'web', 'n2': 'web', 'n3': 'web'}, ['n1', 'n2', 'n3'], ['n1', 'n2', 'n3'],
+                      {'web': ['n1', 'n2', 'n3', 'n4'], 'all': ['n1', 'n2', 'n3', 'n4']})
+    assert idx['web']['members'] == ['n1', 'n2', 'n3'] and idx['web']['hosts'] == ['n1', 'n2', 'n3', 'n4']
+    plans = fleet_plans(idx, {'n1': dict(st(good), context='web'), 'n2': {'failed': True}, 'n3': st({}, origin='local')}, 20)
+    p = plans['web']
+    assert p['reference'] == 'n1' and p['out_of_step'] == ['n3'] and p['unreachable'] == ['n2', 'n4']
+    with pytest.raises(AnsibleFilterError, match='fleet_index'):
+        fleet_plans(['web'], {})
+    with pytest.raises(AnsibleFilterError, match='fleet_plans'):
+        fleet_plans(idx, ['n1'])
 
 
 def test_failed_and_skipped_results_count_as_unreachable():
