@@ -422,8 +422,13 @@ def fleet_names(count):
 
 
 def fleet_poll(period):
-    """How often a fleet ring's timer polls (plugins/module_utils/_timer.py fleet_poll)."""
-    return max(1, min(60, period // 10))
+    """How often a fleet ring's timer polls: the collection's own _timer.fleet_poll
+    (found through .build, the Makefile's symlink tree)."""
+    build = os.path.join(ROOT, '.build')
+    if build not in sys.path:
+        sys.path.insert(0, build)
+    from ansible_collections.hardened_tls.resumption.plugins.module_utils._timer import fleet_poll as poll  # pylint: disable=import-outside-toplevel
+    return poll(period)
 
 
 def mem_available():
