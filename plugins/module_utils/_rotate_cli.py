@@ -11,10 +11,11 @@ modules use, copied there by hardened_tls.resumption.rotation_timer.
 rotate: advance the ring one generation, then make the server pick it up.
 ensure: create the ring when the store is empty (at boot, before the server).
 status: print the ring's metadata (key names, never key bytes).
-server-start, server-started: around a start or reload of a server that keeps
-only the keys it loaded from its file (lighttpd, see docs/lighttpd.md): show it
-the key that encrypts now while it starts, then (a few seconds later) hand the
-next key over again. Nothing for the other servers.
+server-start, server-started, server-reloaded: around a start or reload of a
+server that keeps only the keys it loaded from its file (lighttpd, see
+docs/lighttpd.md): show it the key that encrypts now while it starts, then hand
+the next key over again (after a start, once the server has read its file;
+after a reload, a few seconds later). Nothing for the other servers.
 
 A ring whose configuration says "keys": "server" holds no keys at all: the
 server makes a fresh random key each time it is reloaded (Apache's own OpenSSL
@@ -180,7 +181,7 @@ def act_server_keys(cfg, action, runner=run, now=None, state_dir=None):
 
 
 def act(cfg, action, runner=run, now=None):
-    if action in ('server-start', 'server-started'):
+    if action in ('server-start', 'server-started', 'server-reloaded'):
         if cfg.get('keys') == 'server' or _servers.get(cfg['server']).start_render is None:
             return {'action': 'none', 'start_files': []}
         return act_start(cfg, action, now)
@@ -207,18 +208,67 @@ def act(cfg, action, runner=run, now=None):
     return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex, 'pick_up': how}
 
 
-ACTIONS = ('rotate', 'ensure', 'status', 'server-start', 'server-started')
-# Seconds between a server's start and the hand-over: it reads its file once at start-up,
-# and a file written in the same second as its last load is never loaded again.
+ACTIONS = ('rotate', 'ensure', 'status', 'server-start', 'server-started', 'server-reloaded')
+# After a reload (lighttpd: SIGUSR1, a graceful restart that reads the file again when it
+# is done): seconds before the hand-over. A file written in the same second as a load is
+# never loaded again, so the hand-over comes at least a second after it.
 HANDOVER_DELAY = 3
+# After a start: the server reads its start files once, as root, at some time after the
+# fork (Type=simple units), seconds later on a loaded machine or at boot. The hand-over waits
+# until every start file was read (its access time passed its modification time), at most
+# START_READ_WAIT seconds, then until the second after the read's second is over.
+START_READ_WAIT = 60
+START_READ_POLL = 0.05
 
 
-def act_start(cfg, action, now=None, sleep=time.sleep):
+def start_files_read(paths, stat_fn=os.stat):
+    """The latest access time (ns) of the files if each was read since it was written, else None.
+    Only stat(): reading them here would count as the server's read."""
+    latest = 0
+    for path in paths:
+        st = stat_fn(path)
+        if st.st_atime_ns <= st.st_mtime_ns:
+            return None
+        latest = max(latest, st.st_atime_ns)
+    return latest
+
+
+def wait_start_read(paths, clock=time.time, sleep=time.sleep, stat_fn=os.stat, wait=START_READ_WAIT):
+    """Wait until the server read its start files (see START_READ_WAIT). Returns the seconds
+    it took the server to read them, or None when the wait ended without a read (the files
+    gone, or never read: the hand-over comes anyway, as it did after a fixed delay)."""
+    began = clock()
+    while True:
+        try:
+            read_ns = start_files_read(paths, stat_fn)
+        except OSError:
+            return None
+        if read_ns is not None:
+            break
+        if clock() - began >= wait:
+            return None
+        sleep(START_READ_POLL)
+    # lighttpd loads a file again only when its mtime (whole seconds) is newer than its
+    # last load: hand over in a later second than the read's, with one to spare.
+    until = read_ns // 10 ** 9 + 2
+    while clock() < until:
+        sleep(until - clock())
+    return max(0.0, read_ns / 1e9 - began)
+
+
+def act_start(cfg, action, now=None, sleep=time.sleep, clock=time.time, stat_fn=os.stat):
     """server-start: bring the ring to date and show the server its start files.
-    server-started: after HANDOVER_DELAY, put the usual files back (the next key)."""
-    if action == 'server-started':
-        sleep(HANDOVER_DELAY)
+    server-started: once the server read them (wait_start_read), put the usual files back (the next key).
+    server-reloaded: after HANDOVER_DELAY, the same."""
     store = cfg['store']
+    waited = None
+    if action == 'server-reloaded':
+        sleep(HANDOVER_DELAY)
+    elif action == 'server-started':
+        ring = _ring.load_or_none(store)[0]
+        if ring is not None:
+            names = sorted(_servers.get(cfg['server']).start_render(ring))
+            waited = wait_start_read([os.path.join(store, _ring.ACTIVE, n) for n in names], clock, sleep, stat_fn)
     uid, gid = key_owner(cfg)
     _fs.require_store(store, uid, gid=gid)
     with _ring.StoreLock(store):
@@ -228,8 +278,11 @@ def act_start(cfg, action, now=None, sleep=time.sleep):
             done, ring = _ring.ensure(store, cfg['server'], cfg['key_size'], cfg['size'], state='present', now=now,
                                       uid=uid, gid=gid, period=cfg.get('period'))
         shown = _ring.show_start_files(store, ring, uid, gid) if action == 'server-start' else []
-    return {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex,
-            'start_files': shown}
+    result = {'action': done, 'generation': ring.generation, 'current_key_name': ring.current.key.name_hex,
+              'start_files': shown}
+    if action == 'server-started':
+        result['start_read_after'] = None if waited is None else round(waited, 3)
+    return result
 
 
 def main(argv=None, out=sys.stdout, runner=run):

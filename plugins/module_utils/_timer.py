@@ -229,7 +229,7 @@ def dropin_name(p, service=None):
 def start_dropin(p, cmd, service):
     """A drop-in for the server's unit when it keeps only the keys it loaded (_servers
     start_render: lighttpd): before it starts, its file shows the key that encrypts now;
-    after, the next key is handed over again; its reload does the same around its own
+    once it has read that file, the next key is handed over again; its reload does the same around its own
     steps. '+' runs them outside the unit's sandbox, as root; '-' lets the server start (and serve)
     even if they fail: it then has only the next key until that key's time comes. None for other servers."""
     srv = _servers.get(p['server'])
@@ -238,7 +238,7 @@ def start_dropin(p, cmd, service):
     reload_steps = [('ExecReload', '')]
     reload_steps.append(('ExecReload', '-+%s server-start' % cmd))
     reload_steps += [('ExecReload', ' '.join(step)) for step in srv.reload_steps]
-    reload_steps.append(('ExecReload', '-+%s server-started' % cmd))
+    reload_steps.append(('ExecReload', '-+%s server-reloaded' % cmd))
     return _systemd.render_unit([
         ('Unit', [('RequiresMountsFor', p['store'])]),
         ('Service', [('ExecStartPre', '-+%s server-start' % cmd), ('ExecStartPost', '-+%s server-started' % cmd)] + reload_steps),

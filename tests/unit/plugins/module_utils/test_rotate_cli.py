@@ -296,10 +296,96 @@ def test_lighttpd_start_shows_the_current_key_and_the_hand_over_puts_the_next_ba
     key, active, expire = _stek(shm_store)
     assert key.name_hex == ring.current.key.name_hex and active == ring.rotated_at and expire == ring.rotated_at + 1200
     assert _ring.load(shm_store).members[-1].key.name_hex == ring.members[-1].key.name_hex     # the ring is the same
-    # After: the usual file again (the next key), in a fresh ring directory (a new mtime).
+    # After a reload: the usual file again (the next key) after a delay, in a fresh ring directory (a new mtime).
     slept = []
-    res = _rotate_cli.act_start(cfg, 'server-started', now=NOW + 13, sleep=slept.append)
+    res = _rotate_cli.act_start(cfg, 'server-reloaded', now=NOW + 13, sleep=slept.append)
     assert slept == [_rotate_cli.HANDOVER_DELAY] and res['action'] == 'repaired'
+    key, active, expire = _stek(shm_store)
+    assert key.name_hex == ring.members[-1].key.name_hex and active == ring.rotated_at + 600
+
+
+class _Stat(object):
+    def __init__(self, atime_ns, mtime_ns):
+        self.st_atime_ns = atime_ns
+        self.st_mtime_ns = mtime_ns
+
+
+class _Clock(object):
+    """A clock that sleep() moves on, and a file that the server reads at a given time."""
+
+    def __init__(self, start, read_at=None, mtime=None):
+        self.now = float(start)
+        self.read_at = read_at
+        self.mtime_ns = int((mtime if mtime is not None else start) * 1e9)
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def stat(self, path):
+        read = self.read_at is not None and self.now >= self.read_at
+        return _Stat(int(self.read_at * 1e9) if read else self.mtime_ns - 1000, self.mtime_ns)
+
+
+def test_start_hand_over_waits_until_the_server_read_its_file_then_a_second_past_the_read():
+    # The server reads its start file 7.3 s after it was written (a loaded machine): the
+    # hand-over comes after the second after that read's second (a fixed 3 s came before the read).
+    clock = _Clock(start=NOW + 0.2, read_at=NOW + 7.5)
+    waited = _rotate_cli.wait_start_read(['/x'], clock.time, clock.sleep, clock.stat)
+    assert waited == pytest.approx(7.3)
+    assert clock.now >= NOW + 9 and clock.now < NOW + 9 + 2 * _rotate_cli.START_READ_POLL
+
+
+def test_start_hand_over_right_after_a_quick_read_still_comes_in_a_later_second():
+    clock = _Clock(start=NOW + 0.9, read_at=NOW + 0.92)
+    assert _rotate_cli.wait_start_read(['/x'], clock.time, clock.sleep, clock.stat) == pytest.approx(0.02)
+    assert int(clock.now) == NOW + 2
+
+
+def test_start_hand_over_comes_anyway_when_the_file_is_never_read():
+    clock = _Clock(start=NOW, read_at=None)
+    assert _rotate_cli.wait_start_read(['/x'], clock.time, clock.sleep, clock.stat) is None
+    assert _rotate_cli.START_READ_WAIT <= clock.now - NOW < _rotate_cli.START_READ_WAIT + 1
+
+
+def test_start_hand_over_waits_for_every_start_file():
+    clock = _Clock(start=NOW, read_at=NOW + 2)
+    late = _Clock(start=NOW, read_at=NOW + 5)
+
+    def stat(path):
+        late.now = clock.now
+        return (late if path == '/late' else clock).stat(path)
+    assert _rotate_cli.wait_start_read(['/x', '/late'], clock.time, clock.sleep, stat) == pytest.approx(5)
+
+
+def test_start_hand_over_stops_waiting_when_the_files_are_gone():
+    clock = _Clock(start=NOW)
+
+    def gone(path):
+        raise OSError(2, 'No such file or directory')
+    assert _rotate_cli.wait_start_read(['/x'], clock.time, clock.sleep, gone) is None and clock.slept == []
+
+
+def test_server_started_waits_for_lighttpd_to_read_the_start_file_on_tmpfs(shm_store):
+    cfg = config(shm_store, server='lighttpd', key_size=80, period=600, reload='lighttpd', service='lighttpd')
+    _rotate_cli.act(cfg, 'ensure', now=NOW)
+    ring = _ring.load(shm_store)
+    _rotate_cli.act(cfg, 'server-start', now=NOW + 10)
+    path = os.path.join(shm_store, 'active', 'ticket.stek')
+    st = os.stat(path)
+    # Not read yet: the hand-over waits (here the fake clock gives up at once).
+    clock = _Clock(start=NOW + 10)
+    assert _rotate_cli.start_files_read([path]) is None
+    with open(path, 'rb') as f:          # lighttpd reads it (as root, at start-up)
+        f.read()
+    if os.stat(path).st_atime_ns <= st.st_mtime_ns:
+        pytest.skip('this file system does not update access times (noatime)')
+    res = _rotate_cli.act_start(cfg, 'server-started', now=NOW + 13, sleep=clock.sleep, clock=clock.time)
+    assert res['action'] == 'repaired' and res['start_read_after'] is not None
     key, active, expire = _stek(shm_store)
     assert key.name_hex == ring.members[-1].key.name_hex and active == ring.rotated_at + 600
 

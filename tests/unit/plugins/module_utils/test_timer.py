@@ -367,11 +367,11 @@ def test_lighttpd_gets_a_drop_in_that_shows_the_current_key_while_it_starts():
     cmd = '/usr/local/lib/hardened-tls-resumption/hardened-tls-ring --config /etc/hardened-tls-resumption/rings/lt.json'
     assert 'ExecStartPre=-+%s server-start' % cmd in dropin
     assert 'ExecStartPost=-+%s server-started' % cmd in dropin
-    # Its reload: emptied, then start files, Debian's own steps, the hand-over.
+    # Its reload: emptied, then start files, Debian's own steps, the hand-over (after a delay: server-reloaded).
     reload_lines = [line for line in dropin.splitlines() if line.startswith('ExecReload=')]
     assert reload_lines == ['ExecReload=', 'ExecReload=-+%s server-start' % cmd,
                             'ExecReload=/usr/sbin/lighttpd -tt -f /etc/lighttpd/lighttpd.conf',
-                            'ExecReload=/bin/kill -USR1 $MAINPID', 'ExecReload=-+%s server-started' % cmd]
+                            'ExecReload=/bin/kill -USR1 $MAINPID', 'ExecReload=-+%s server-reloaded' % cmd]
     assert 'RequiresMountsFor=/run/hardened-tls/lighttpd' in dropin
 
 
