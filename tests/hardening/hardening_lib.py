@@ -108,6 +108,18 @@ def journal(container, unit, since_cursor=None):
     return dexec(container, argv, check=False).stdout.decode('utf-8', 'replace')
 
 
+def journal_until(container, unit, since_cursor, needles, timeout=20):
+    """The unit's journal since the cursor, read again (every 0.5 s, at most timeout s) until
+    every needle is in it: journald writes a unit's output some time after the unit ended,
+    seconds later on a loaded machine. Returns the last read; the caller asserts."""
+    deadline = time.time() + timeout
+    while True:
+        log = journal(container, unit, since_cursor)
+        if all(n in log for n in needles) or time.time() >= deadline:
+            return log
+        time.sleep(0.5)
+
+
 def journal_cursor(container):
     out = dexec(container, ['journalctl', '--no-pager', '-n', '0', '--show-cursor'], check=False).stdout.decode()
     for line in out.splitlines():

@@ -342,7 +342,7 @@ def test_fault_tmpfs_full(ctx):
             free = hl.sh(host, "df --output=avail -B1 %s | tail -n1" % STORE).strip()
             cursor = hl.journal_cursor(host)
             rc = rotate_unit(host)
-            log = hl.journal(host, ROTATE_UNIT, cursor)
+            log = hl.journal_until(host, ROTATE_UNIT, cursor, ['No space left on device'])
             after = hl.ring_status(host)
             assert rc != 0, '%s: rotation succeeded on a full store' % host
             assert 'No space left on device' in log, log[-800:]
@@ -371,7 +371,7 @@ def test_fault_server_stopped_at_rotation(ctx):
             hl.dexec(host, ['systemctl', 'stop', 'nginx'])
             cursor = hl.journal_cursor(host)
             assert rotate_unit(host) == 0
-            log = hl.journal(host, ROTATE_UNIT, cursor)
+            log = hl.journal_until(host, ROTATE_UNIT, cursor, ['skipped: nginx is not running'])
             state = hl.dexec(host, ['systemctl', 'is-active', 'nginx'], check=False).stdout.decode().strip()
             assert state != 'active', '%s: the rotation started nginx' % host
             assert 'skipped: nginx is not running' in log, log[-500:]
@@ -398,7 +398,7 @@ def test_fault_config_test_on_timer_path(ctx):
             hl.dexec(host, ['sh', '-c', 'echo "hardening_bogus_directive on;" > %s' % broken])
             cursor = hl.journal_cursor(host)
             rc = rotate_unit(host)
-            log = hl.journal(host, ROTATE_UNIT, cursor)
+            log = hl.journal_until(host, ROTATE_UNIT, cursor, ['failed, no reload', 'hardening_bogus_directive'])
             time.sleep(1)
             w1 = workers(host)
             assert rc != 0
